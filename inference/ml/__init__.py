@@ -1,0 +1,1 @@
+"""Everything that needs torch. Only Celery workers and management commands import it."""

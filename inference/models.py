@@ -1,0 +1,144 @@
+"""Model versions, the predictions they make and the daily runs that make them.
+
+Nothing here imports torch: the web process reads these tables, only workers load models.
+"""
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inspection.models import Label, Photo
+
+
+class ModelVersionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True).first()
+
+
+def weights_upload_path(version, filename):
+    return f"models/{version.name}.pt"
+
+
+class ModelVersion(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    label_codes = models.JSONField(_("labels in output order"))
+    weights = models.FileField(_("weights file"), upload_to=weights_upload_path, max_length=255)
+    weights_sha256 = models.CharField(max_length=64, blank=True)
+    ood_threshold = models.FloatField(_("OOD threshold (maximum logit)"))
+    metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    training_settings = models.JSONField(_("training settings"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    objects = ModelVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_model_version"),
+        ]
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+
+    def __str__(self):
+        return self.name
+
+    def activate(self):
+        """Make this the version that classifies new photos, deactivating the previous one."""
+        with transaction.atomic():
+            ModelVersion.objects.select_for_update().filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
+            self.is_active = True
+            self.activated_at = timezone.now()
+            self.save(update_fields=["is_active", "activated_at"])
+
+
+class InferenceRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    target_date = models.DateField(_("day"), db_index=True)
+    model_version = models.ForeignKey(ModelVersion, verbose_name=_("model version"), on_delete=models.PROTECT, related_name="runs")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    photo_count = models.PositiveIntegerField(_("photos queued"), default=0)
+    batch_count = models.PositiveIntegerField(_("batches"), default=0)
+    classified_count = models.PositiveIntegerField(_("classified"), default=0)
+    ood_count = models.PositiveIntegerField(_("out of distribution"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("inference run")
+        verbose_name_plural = _("inference runs")
+
+    def __str__(self):
+        return f"run {self.pk} of {self.target_date}"
+
+    @property
+    def done_count(self):
+        return self.classified_count + self.failed_count
+
+    @property
+    def is_finished(self):
+        return self.status in {self.Status.COMPLETED, self.Status.FAILED}
+
+
+class InferenceRunItem(models.Model):
+    """One photo a run queued, and what became of it; the run's counts are sums of these."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CLASSIFIED = "classified", _("Classified")
+        FAILED = "failed", _("Failed")
+
+    run = models.ForeignKey(InferenceRun, on_delete=models.CASCADE, related_name="items")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="run_items")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "photo"], name="one_item_per_run_and_photo")]
+        indexes = [models.Index(fields=["run", "status"])]
+
+
+class Prediction(models.Model):
+    """The top-2 labels one model version gives one photo, with the OOD verdict."""
+
+    photo = models.ForeignKey(Photo, verbose_name=_("photo"), on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey(ModelVersion, verbose_name=_("model version"), on_delete=models.PROTECT, related_name="predictions")
+    inference_run = models.ForeignKey(InferenceRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions")
+    top1_label = models.ForeignKey(Label, verbose_name=_("top-1 label"), on_delete=models.PROTECT, related_name="+")
+    top1_probability = models.FloatField(_("top-1 probability"))
+    top2_label = models.ForeignKey(Label, verbose_name=_("top-2 label"), on_delete=models.PROTECT, related_name="+")
+    top2_probability = models.FloatField(_("top-2 probability"))
+    max_logit = models.FloatField(_("maximum logit"))
+    is_ood = models.BooleanField(_("out of distribution"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "model_version"], name="one_prediction_per_photo_and_version"),
+        ]
+        indexes = [
+            models.Index(fields=["top1_label", "is_ood"]),
+            models.Index(fields=["top2_label", "is_ood"]),
+        ]
+        verbose_name = _("prediction")
+        verbose_name_plural = _("predictions")
+
+    def __str__(self):
+        return f"prediction of photo {self.photo_id} by {self.model_version_id}"
+
+    def probability_of(self, label_code):
+        if self.top1_label.code == label_code:
+            return self.top1_probability
+        if self.top2_label.code == label_code:
+            return self.top2_probability
+        return 0.0

@@ -1,0 +1,61 @@
+"""Writing a batch's predictions: one row per photo and model version, whatever the retries."""
+import logging
+
+from django.db import transaction
+
+from inference import ood
+from inference.models import InferenceRunItem, Prediction
+from inspection.models import Label, Photo
+
+logger = logging.getLogger(__name__)
+
+
+def record_predictions(version, logits_by_photo, run_id=None):
+    """Store the top-2 labels and OOD verdict of each photo from its logits.
+
+    `logits_by_photo` maps photo id to the logits in `version.label_codes` order. A photo
+    that already has a prediction from this version keeps it, so a batch delivered twice
+    writes nothing twice. Returns the number of new predictions.
+    """
+    if not logits_by_photo:
+        return 0
+    labels = Label.objects.in_bulk(version.label_codes, field_name="code")
+    photo_ids = list(logits_by_photo)
+    rows = ood.top2([logits_by_photo[photo_id] for photo_id in photo_ids])
+    predictions = [
+        Prediction(
+            photo_id=photo_id,
+            model_version=version,
+            inference_run_id=run_id,
+            top1_label=labels[version.label_codes[first]],
+            top1_probability=first_probability,
+            top2_label=labels[version.label_codes[second]],
+            top2_probability=second_probability,
+            max_logit=peak,
+            is_ood=peak < version.ood_threshold,
+        )
+        for photo_id, (first, first_probability, second, second_probability, peak) in zip(photo_ids, rows)
+    ]
+    with transaction.atomic():
+        before = Prediction.objects.filter(model_version=version, photo_id__in=photo_ids).count()
+        Prediction.objects.bulk_create(predictions, ignore_conflicts=True)
+        Photo.objects.filter(id__in=photo_ids).update(status=Photo.Status.CLASSIFIED, failure_reason="")
+        if run_id is not None:
+            InferenceRunItem.objects.filter(run_id=run_id, photo_id__in=photo_ids).update(
+                status=InferenceRunItem.Status.CLASSIFIED
+            )
+    return len(photo_ids) - before
+
+
+def record_failures(failures, run_id=None):
+    """Mark photos that cannot be decoded, with the reason; they are not retried."""
+    if not failures:
+        return
+    with transaction.atomic():
+        for photo_id, reason in failures.items():
+            Photo.objects.filter(id=photo_id).update(status=Photo.Status.FAILED, failure_reason=str(reason)[:500])
+        if run_id is not None:
+            InferenceRunItem.objects.filter(run_id=run_id, photo_id__in=list(failures)).update(
+                status=InferenceRunItem.Status.FAILED
+            )
+    logger.warning("%d photos could not be decoded: %s", len(failures), sorted(failures))

@@ -1,0 +1,40 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_date
+
+from inspection.services.datasets import import_photos
+
+
+def iso_date(value):
+    day = parse_date(value)
+    if day is None:
+        raise ValueError(value)
+    return day
+
+
+class Command(BaseCommand):
+    help = "Import unlabeled photos from a folder as uploads, skipping files already stored."
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory", type=Path, help="Folder of photos (sub-folders are not read).")
+        parser.add_argument("--uploaded-on", type=iso_date, metavar="YYYY-MM-DD", help="Day the photos count as uploaded on (default: now).")
+        parser.add_argument("--manifest", type=Path, help="CSV with columns file, plate, reservation, event, taken_at.")
+
+    def handle(self, directory, uploaded_on, manifest, **options):
+        if not directory.is_dir():
+            raise CommandError(f"{directory} is not a folder.")
+        if manifest and not manifest.is_file():
+            raise CommandError(f"Manifest {manifest} does not exist.")
+        try:
+            report = import_photos(directory, uploaded_on=uploaded_on, manifest=manifest)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        for path, reason in report.skipped:
+            self.stderr.write(f"skipped {path}: {reason}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {directory}: {report.created} new photos, {report.existing} already stored, "
+                f"{len(report.skipped)} files skipped."
+            )
+        )

@@ -1,0 +1,144 @@
+"""Cars, their photos, the label scheme and the training labels people give photos."""
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Car(models.Model):
+    plate = models.CharField(_("number plate"), max_length=32, unique=True)
+    model_name = models.CharField(_("model"), max_length=100, blank=True)
+    zone = models.CharField(_("zone"), max_length=100, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["plate"]
+        verbose_name = _("car")
+        verbose_name_plural = _("cars")
+
+    def __str__(self):
+        return self.plate
+
+
+def photo_upload_path(photo, filename):
+    # The client's file name never becomes a path: the stored name is generated.
+    day = timezone.localdate(photo.uploaded_at or timezone.now())
+    return f"photos/{day:%Y/%m/%d}/{uuid.uuid4().hex}.{photo.file_extension}"
+
+
+def thumbnail_upload_path(photo, filename):
+    return f"thumbnails/{photo.sha256[:2]}/{photo.sha256}.jpg"
+
+
+class Photo(models.Model):
+    class Event(models.TextChoices):
+        BEFORE_TRIP = "before_trip", _("Before trip")
+        AFTER_TRIP = "after_trip", _("After trip")
+        ACCIDENT = "accident", _("Accident")
+        WASH = "wash", _("Wash")
+        WASHER_FLUID = "washer_fluid", _("Washer fluid")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for classification")
+        CLASSIFIED = "classified", _("Classified")
+        FAILED = "failed", _("Could not be classified")
+
+    car = models.ForeignKey(Car, verbose_name=_("car"), null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
+    reservation_id = models.CharField(_("reservation"), max_length=64, blank=True, db_index=True)
+    event = models.CharField(_("event"), max_length=20, choices=Event.choices, default=Event.OTHER)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, db_index=True)
+    file = models.FileField(_("file"), upload_to=photo_upload_path, max_length=255)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=thumbnail_upload_path, max_length=255, blank=True)
+    file_extension = models.CharField(max_length=8)
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    size_bytes = models.PositiveBigIntegerField(_("size in bytes"))
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self):
+        return f"photo {self.pk} ({self.original_name or self.sha256[:12]})"
+
+
+class LabelQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Label(models.Model):
+    class Action(models.TextChoices):
+        WASH = "wash", _("Wash")
+        REPAIR = "repair", _("Repair")
+        NONE = "none", _("None")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True, help_text=_("Upper-case identifier, e.g. DIRT."))
+    name_en = models.CharField(_("English name"), max_length=100)
+    name_ko = models.CharField(_("Korean name"), max_length=100)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices, default=Action.NONE)
+    aliases = models.JSONField(_("aliases"), default=list, blank=True, help_text=_("Other names of this label in dataset folders."))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = LabelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        return self.name_ko if (get_language() or "ko").startswith("ko") else self.name_en
+
+
+class TrainingLabelQuerySet(models.QuerySet):
+    def current(self):
+        """Return the newest label of each photo that nobody withdrew."""
+        newest = (
+            TrainingLabel.objects.filter(photo=models.OuterRef("photo"), withdrawn_at__isnull=True)
+            .order_by("-created_at", "-id")
+            .values("id")[:1]
+        )
+        return self.filter(withdrawn_at__isnull=True, id=models.Subquery(newest))
+
+
+class TrainingLabel(models.Model):
+    """What a photo shows, according to a dataset or a person. The newest one counts."""
+
+    class Source(models.TextChoices):
+        DATASET = "dataset", _("Dataset import")
+        INSPECTOR = "inspector", _("Inspector")
+        ADMIN = "admin", _("Labeling admin")
+
+    photo = models.ForeignKey(Photo, verbose_name=_("photo"), on_delete=models.CASCADE, related_name="training_labels")
+    labels = models.ManyToManyField(Label, verbose_name=_("labels"), related_name="training_labels", blank=True)
+    is_irrelevant = models.BooleanField(_("irrelevant"), default=False, help_text=_("The photo shows no car: kept out of training."))
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    objects = TrainingLabelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["photo", "-created_at"])]
+        verbose_name = _("training label")
+        verbose_name_plural = _("training labels")
+
+    def __str__(self):
+        return f"training label {self.pk} of photo {self.photo_id}"

@@ -1,0 +1,27 @@
+"""Settings for the test suite: fast password hashing, files under data/test.
+
+The database and broker come from DATABASE_URL and CELERY_BROKER_URL as in every
+environment, so the same suite runs on PostgreSQL + Redis and on SQLite + filesystem.
+"""
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, CELERY_BROKER_URL, DATABASES
+from .env import env_str
+
+TEST_DATA_DIR = Path(env_str("SOFAR_TEST_DATA_DIR", str(BASE_DIR / "data" / "test")))
+MEDIA_ROOT = TEST_DATA_DIR / "media"
+# Backbone features are keyed by photo content and backbone weights, so they stay valid
+# across test runs and between the two database passes.
+SOFAR_FEATURE_CACHE_DIR = TEST_DATA_DIR / "cache" / "features"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(TEST_DATA_DIR / "test-sofar.sqlite3")}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(TEST_DATA_DIR / "broker" / "queue"),
+        "data_folder_out": str(TEST_DATA_DIR / "broker" / "queue"),
+        "control_folder": str(TEST_DATA_DIR / "broker" / "control"),
+        "store_processed": False,
+    }
