@@ -27,6 +27,7 @@ class ModelVersion(models.Model):
     weights_sha256 = models.CharField(max_length=64, blank=True)
     ood_threshold = models.FloatField(_("OOD threshold (maximum logit)"))
     metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    evaluation = models.JSONField(_("evaluation report"), default=dict, blank=True)
     training_settings = models.JSONField(_("training settings"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=False)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
@@ -142,3 +143,38 @@ class Prediction(models.Model):
         if self.top2_label.code == label_code:
             return self.top2_probability
         return 0.0
+
+
+class TrainingJob(models.Model):
+    """A training run requested from the screens or the API, executed on the `training` queue."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    config = models.JSONField(_("training settings"), default=dict, blank=True)
+    activate = models.BooleanField(_("activate when done"), default=False)
+    stage = models.CharField(_("stage"), max_length=50, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_jobs")
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("training job")
+        verbose_name_plural = _("training jobs")
+
+    def __str__(self):
+        return f"training job {self.pk}"
+
+    @property
+    def percent(self):
+        return round(100 * self.progress_done / self.progress_total) if self.progress_total else 0

@@ -5,9 +5,10 @@ import time
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from inference.models import InferenceRun, ModelVersion
+from inference.models import InferenceRun, ModelVersion, TrainingJob
 from inference.services import runs
 from inference.services.days import yesterday
 
@@ -58,3 +59,35 @@ def start_daily_run(day=None):
         logger.error("daily run of %s not started: %s", target, error)
         return None
     return run.id
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=False, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60)
+def train_model(job_id):
+    """Run a training job and record its progress on the job row, for the page that polls it.
+
+    Not re-delivered when the worker dies: a half-run training is marked failed by hand or
+    by the next request, never repeated silently.
+    """
+    from inference.ml.training import TrainingConfig, train_model_version
+
+    job = TrainingJob.objects.get(id=job_id)
+    if job.status != TrainingJob.Status.QUEUED:
+        logger.warning("training job %s is %s, not queued; skipped", job_id, job.status)
+        return None
+    TrainingJob.objects.filter(id=job_id).update(status=TrainingJob.Status.RUNNING, started_at=timezone.now())
+
+    def progress(stage, done, total):
+        TrainingJob.objects.filter(id=job_id).update(stage=stage, progress_done=done, progress_total=total)
+
+    try:
+        version = train_model_version(TrainingConfig(**job.config), progress=progress, activate=job.activate)
+    except Exception as error:
+        logger.exception("training job %s failed", job_id)
+        TrainingJob.objects.filter(id=job_id).update(
+            status=TrainingJob.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        return None
+    TrainingJob.objects.filter(id=job_id).update(
+        status=TrainingJob.Status.COMPLETED, model_version=version, finished_at=timezone.now()
+    )
+    return version.id

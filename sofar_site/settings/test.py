@@ -10,7 +10,7 @@ from .base import BASE_DIR, CELERY_BROKER_URL, DATABASES
 from .env import env_str
 
 TEST_DATA_DIR = Path(env_str("SOFAR_TEST_DATA_DIR", str(BASE_DIR / "data" / "test")))
-MEDIA_ROOT = TEST_DATA_DIR / "media"
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(TEST_DATA_DIR / "media")))
 # Backbone features are keyed by photo content and backbone weights, so they stay valid
 # across test runs and between the two database passes.
 SOFAR_FEATURE_CACHE_DIR = TEST_DATA_DIR / "cache" / "features"
