@@ -3,6 +3,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -61,11 +62,25 @@ class Photo(models.Model):
     height = models.PositiveIntegerField(_("height"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
+    # Incremented by every review and relabel: a client that acts on an older revision
+    # acted on stale information and is refused (optimistic concurrency).
+    revision = models.PositiveIntegerField(_("revision"), default=0)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
+        permissions = [
+            ("view_queue", _("Can see the inspection queue")),
+            ("review_photo", _("Can review photos in the queue")),
+            ("upload_photo", _("Can upload photos")),
+            ("dispatch_order", _("Can dispatch a wash or a repair")),
+            ("manage_orders", _("Can change and export work orders")),
+            ("relabel_photo", _("Can relabel photos")),
+            ("manage_labels", _("Can edit the label scheme")),
+            ("manage_models", _("Can train, activate and tune model versions")),
+            ("view_dashboard", _("Can see the daily dashboard")),
+        ]
 
     def __str__(self):
         return f"photo {self.pk} ({self.original_name or self.sha256[:12]})"
@@ -142,3 +157,80 @@ class TrainingLabel(models.Model):
 
     def __str__(self):
         return f"training label {self.pk} of photo {self.photo_id}"
+
+
+class Review(models.Model):
+    """An inspector's verdict on a photo's prediction; each one also becomes a training label."""
+
+    class Action(models.TextChoices):
+        CONFIRM = "confirm", _("Confirmed")
+        CORRECT = "correct", _("Corrected")
+        IRRELEVANT = "irrelevant", _("Irrelevant")
+
+    photo = models.ForeignKey(Photo, verbose_name=_("photo"), on_delete=models.CASCADE, related_name="reviews")
+    prediction = models.ForeignKey("inference.Prediction", verbose_name=_("prediction"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    labels = models.ManyToManyField(Label, verbose_name=_("labels"), blank=True, related_name="reviews")
+    training_label = models.OneToOneField(TrainingLabel, null=True, blank=True, on_delete=models.SET_NULL, related_name="review")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="reviews")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+
+    def __str__(self):
+        return f"review {self.pk} of photo {self.photo_id}"
+
+
+class WorkOrder(models.Model):
+    """A wash or a repair dispatched for a car; at most one open order per car and kind."""
+
+    class Kind(models.TextChoices):
+        WASH = "wash", _("Wash")
+        REPAIR = "repair", _("Repair")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISPATCHED = "dispatched", _("Dispatched")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN_STATUSES = (Status.OPEN, Status.DISPATCHED)
+    TRANSITIONS = {
+        Status.OPEN: {Status.DISPATCHED, Status.CANCELLED},
+        Status.DISPATCHED: {Status.DONE, Status.CANCELLED},
+        Status.DONE: set(),
+        Status.CANCELLED: set(),
+    }
+
+    car = models.ForeignKey(Car, verbose_name=_("car"), on_delete=models.PROTECT, related_name="work_orders")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    photos = models.ManyToManyField(Photo, verbose_name=_("photos"), blank=True, related_name="work_orders")
+    labels = models.ManyToManyField(Label, verbose_name=_("labels"), blank=True, related_name="work_orders")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("dispatched by"), on_delete=models.PROTECT, related_name="work_orders")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("status changed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["car", "kind"],
+                condition=Q(status__in=["open", "dispatched"]),
+                name="one_open_order_per_car_and_kind",
+            ),
+        ]
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} order {self.pk} for {self.car}"
+
+    def can_move_to(self, status):
+        return status in self.TRANSITIONS[self.status]
