@@ -33,9 +33,9 @@ def sofar_data():
 
 
 @pytest.fixture(autouse=True)
-def isolated_media(settings, tmp_path):
+def isolated_media(settings, tmp_path_factory):
     """Give each test its own media folder; the feature cache stays shared across tests."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT
 
 

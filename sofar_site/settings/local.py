@@ -3,3 +3,8 @@ from .base import *  # noqa: F403
 from .env import env_bool
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+
+# Serve static files straight from the app folders, without `collectstatic`.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -25,3 +25,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(TEST_DATA_DIR / "broker" / "control"),
         "store_processed": False,
     }
+
+# Serve static files straight from the app folders, without `collectstatic`.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
