@@ -122,7 +122,7 @@ class Label(models.Model):
 
 class TrainingLabelQuerySet(models.QuerySet):
     def current(self):
-        """Return the newest label of each photo that nobody withdrew."""
+        """Return the newest training label of each photo, skipping withdrawn ones."""
         newest = (
             TrainingLabel.objects.filter(photo=models.OuterRef("photo"), withdrawn_at__isnull=True)
             .order_by("-created_at", "-id")
@@ -132,7 +132,7 @@ class TrainingLabelQuerySet(models.QuerySet):
 
 
 class TrainingLabel(models.Model):
-    """What a photo shows, according to a dataset or a person. The newest one counts."""
+    """A statement of what a photo shows, from a dataset or a person; the newest one counts."""
 
     class Source(models.TextChoices):
         DATASET = "dataset", _("Dataset import")
