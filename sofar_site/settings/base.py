@@ -26,8 +26,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "inspection",
     "inference",
+    "api",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -87,7 +94,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "inspection:queue"
+LOGIN_REDIRECT_URL = "inspection:home"
 
 # "The day" of a photo and of the daily run is the calendar day in this time zone.
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Seoul")
@@ -106,6 +113,25 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Media (photos, thumbnails, model weights) on S3-compatible object storage through
+# django-storages when a bucket is named, so web and workers on machines with no shared
+# disk read the same files. boto3 finds the credentials itself: AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or a pod's IAM role.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL"),
+            "region_name": env_str("AWS_S3_REGION_NAME", "us-east-1"),
+            "location": env_str("AWS_LOCATION", ""),
+            # Stored names are generated and unique; never overwrite an existing object.
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
 
 # Upload limits, checked before a file is decoded or stored.
 SOFAR_MAX_UPLOAD_BYTES = env_int("SOFAR_MAX_UPLOAD_BYTES", 30 * 1024 * 1024)
@@ -117,6 +143,17 @@ SOFAR_THUMBNAIL_SIZE = env_int("SOFAR_THUMBNAIL_SIZE", 320)
 SOFAR_INFERENCE_BATCH_SIZE = env_int("SOFAR_INFERENCE_BATCH_SIZE", 32)
 SOFAR_FEATURE_CACHE_DIR = Path(env_str("SOFAR_FEATURE_CACHE_DIR", str(DATA_DIR / "cache" / "features")))
 SOFAR_DEVICE = env_str("SOFAR_DEVICE", "auto")
+# Workers keep each model version's weights on local disk, named by their SHA-256, so a
+# worker on a machine without shared disk downloads a version once.
+SOFAR_WEIGHTS_CACHE_DIR = Path(env_str("SOFAR_WEIGHTS_CACHE_DIR", str(DATA_DIR / "cache" / "weights")))
+# "auto": ONNX Runtime on CPU when it is installed, PyTorch on a GPU; or "onnx", "torch".
+SOFAR_INFERENCE_BACKEND = env_str("SOFAR_INFERENCE_BACKEND", "auto")
+# Threads decoding photos while the previous chunk of a batch goes through the model.
+SOFAR_DECODE_THREADS = env_int("SOFAR_DECODE_THREADS", 2)
+# bfloat16 autocast of the forward pass on CUDA (faster on recent GPUs).
+SOFAR_CUDA_BF16 = env_bool("SOFAR_CUDA_BF16", True)
+# JPEG decoding with nvJPEG on CUDA workers; other formats are always decoded by Pillow.
+SOFAR_GPU_DECODE = env_bool("SOFAR_GPU_DECODE", True)
 
 # Celery. The default broker is kombu's filesystem transport under the data folder,
 # so one machine runs web, worker and beat without a broker server.
@@ -145,11 +182,61 @@ CELERY_TASK_ROUTES = {
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 DAILY_RUN_HOUR = env_int("SOFAR_DAILY_RUN_HOUR", 2)
+# A run with photos still queued, no progress for this many seconds and no task waiting
+# in the broker has lost tasks; it must exceed classify_batch's time limit (660 s).
+SOFAR_RUN_STALL_SECONDS = env_int("SOFAR_RUN_STALL_SECONDS", 900)
+SOFAR_RUN_MAX_STALLS = env_int("SOFAR_RUN_MAX_STALLS", 3)
+SOFAR_STALL_CHECK_SECONDS = env_int("SOFAR_STALL_CHECK_SECONDS", 300)
 CELERY_BEAT_SCHEDULE = {
     # Yesterday's photos are classified early in the morning, before inspectors start.
     "classify-yesterday": {
         "task": "inference.tasks.start_daily_run",
         "schedule": crontab(hour=DAILY_RUN_HOUR, minute=0),
+    },
+    # A run whose tasks were lost (a killed worker, a broker restarted without persistence)
+    # gets its missing photos queued again.
+    "requeue-stalled-runs": {
+        "task": "inference.tasks.requeue_stalled_runs",
+        "schedule": SOFAR_STALL_CHECK_SECONDS,
+    },
+}
+
+# REST API under /api/v1/. A token (`manage.py issue_api_token`) authenticates other tools,
+# the session the browser; the token comes first so that an anonymous request gets 401
+# with a WWW-Authenticate header instead of 403.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"uploads": env_str("SOFAR_API_UPLOAD_RATE", "120/minute")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SOFAR inspection API",
+    "DESCRIPTION": "Photos, predictions, the inspector queue, reviews, work orders and model versions.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Multipart uploads need separate request and response components for the file field.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc come from the installed sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PhotoStatusEnum": "inspection.models.Photo.Status",
+        "WorkOrderStatusEnum": "inspection.models.WorkOrder.Status",
+        "RunStatusEnum": "inference.models.InferenceRun.Status",
+        "LabelActionEnum": "inspection.models.Label.Action",
+        "ReviewActionEnum": "inspection.models.Review.Action",
     },
 }
 
@@ -163,6 +250,7 @@ LOGGING = {
     "loggers": {
         "inspection": {"level": LOG_LEVEL},
         "inference": {"level": LOG_LEVEL},
+        "api": {"level": LOG_LEVEL},
         "celery": {"level": "INFO"},
     },
 }
