@@ -53,6 +53,7 @@ def stratified_split(examples, validation_fraction=0.2, seed=0):
     """Split per primary label, holding out a share of every label that has two or more photos.
 
     A label with a single photo stays in training: a model cannot learn a label it never saw.
+    A `validation_fraction` of 0 holds out nothing, for a model trained on every photo.
     """
     by_label = defaultdict(list)
     for example in examples:
@@ -62,7 +63,7 @@ def stratified_split(examples, validation_fraction=0.2, seed=0):
     for code in sorted(by_label):
         group = sorted(by_label[code], key=lambda example: example.photo_id)
         rng.shuffle(group)
-        held_out = 0 if len(group) < 2 else max(1, round(len(group) * validation_fraction))
+        held_out = 0 if len(group) < 2 or validation_fraction <= 0 else max(1, round(len(group) * validation_fraction))
         validation.extend(group[:held_out])
         train.extend(group[held_out:])
     return train, validation

@@ -56,12 +56,14 @@ def load_photo(file_name):
 
 
 @torch.inference_mode()
-def extract_features(model, examples, augmented_views=0, cache=None, progress=None, batch_size=16):
+def extract_features(model, examples, augmented_views=0, cache=None, progress=None, batch_size=16, loader=None):
     """Return features of shape (examples, 1 + augmented_views, 1280).
 
     View 0 is the eval transform; views 1.. are augmentations seeded by photo and view, so
-    a cached augmentation is the same one that would be computed again.
+    a cached augmentation is the same one that would be computed again. `loader` decodes
+    an example into an image; the default reads `example.file_name` from media storage.
     """
+    loader = loader or (lambda example: load_photo(example.file_name))
     model.eval()
     cache = cache or FeatureCache(model)
     views = 1 + augmented_views
@@ -92,7 +94,7 @@ def extract_features(model, examples, augmented_views=0, cache=None, progress=No
         queue.clear()
 
     for index, example, missing in pending:
-        image = load_photo(example.file_name)
+        image = loader(example)
         for view in missing:
             if view == 0:
                 tensor = evaluate(image)
