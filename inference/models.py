@@ -3,7 +3,7 @@
 Nothing here imports torch: the web process reads these tables, only workers load models.
 """
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +58,9 @@ class InferenceRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
+        # No progress for SOFAR_RUN_STALL_SECONDS and no task waiting: its missing photos
+        # were queued again and wait for a worker (inference.services.stalls).
+        STALLED = "stalled", _("Stalled, photos queued again")
         COMPLETED = "completed", _("Completed")
         FAILED = "failed", _("Failed")
 
@@ -72,6 +75,11 @@ class InferenceRun(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Saved by every recount of the run, so it is the time of its last progress.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    stall_count = models.PositiveIntegerField(_("stalls"), default=0)
+    requeued_count = models.PositiveIntegerField(_("photos queued again"), default=0)
+    stalled_at = models.DateTimeField(_("last stalled at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -108,6 +116,33 @@ class InferenceRunItem(models.Model):
         indexes = [models.Index(fields=["run", "status"])]
 
 
+# Labels that put a photo in the inspector queue.
+QUEUE_LABEL_CODES = ("DIRT", "DEFECT")
+
+
+def queue_probability(top1_code, top1_probability, top2_code, top2_probability):
+    """Return the highest probability of a queue label among the top-2, or 0 when neither is one."""
+    probabilities = [0.0]
+    if top1_code in QUEUE_LABEL_CODES:
+        probabilities.append(top1_probability)
+    if top2_code in QUEUE_LABEL_CODES:
+        probabilities.append(top2_probability)
+    return max(probabilities)
+
+
+class PredictionQuerySet(models.QuerySet):
+    def mark_latest(self, photo_ids):
+        """Set `is_latest` on the newest prediction of each photo in `photo_ids` and clear it on the others.
+
+        Callers lock the photos first, so that two transactions adding predictions of one
+        photo cannot both leave theirs flagged.
+        """
+        newest = Prediction.objects.filter(photo=OuterRef("photo")).order_by("-created_at", "-id").values("id")[:1]
+        return self.filter(photo_id__in=photo_ids).update(
+            is_latest=Case(When(id=Subquery(newest), then=Value(True)), default=Value(False))
+        )
+
+
 class Prediction(models.Model):
     """The top-2 labels one model version gives one photo, with the OOD verdict."""
 
@@ -121,6 +156,16 @@ class Prediction(models.Model):
     max_logit = models.FloatField(_("maximum logit"))
     is_ood = models.BooleanField(_("out of distribution"), db_index=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Stored when the prediction is written, so that the queue ranks photos and car groups
+    # with an index instead of reading every prediction of the day.
+    queue_probability = models.FloatField(_("queue probability"), default=0.0)
+    # True on the photo's newest prediction only (by created_at, then id); see mark_latest.
+    is_latest = models.BooleanField(_("newest of its photo"), default=True)
+    # A copy of the photo's upload time, which no code path changes after upload, so that
+    # the queue and the counts of a day read these indexes without joining the photos.
+    photo_uploaded_at = models.DateTimeField(_("photo uploaded at"))
+
+    objects = PredictionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -130,12 +175,44 @@ class Prediction(models.Model):
         indexes = [
             models.Index(fields=["top1_label", "is_ood"]),
             models.Index(fields=["top2_label", "is_ood"]),
+            # The queue walks the *_rank indexes in rank order and stops after one page; the
+            # upload time is in them so that other days' rows are skipped without the table.
+            # The *_day ones serve the counts of a day.
+            models.Index(
+                fields=["-queue_probability", "photo", "photo_uploaded_at"],
+                condition=Q(is_latest=True, is_ood=False, queue_probability__gt=0),
+                name="prediction_queue_rank",
+            ),
+            models.Index(
+                fields=["photo_uploaded_at"],
+                condition=Q(is_latest=True, is_ood=False, queue_probability__gt=0),
+                name="prediction_queue_day",
+            ),
+            models.Index(
+                fields=["max_logit", "photo", "photo_uploaded_at"], condition=Q(is_latest=True, is_ood=True), name="prediction_ood_rank"
+            ),
+            models.Index(fields=["photo_uploaded_at"], condition=Q(is_latest=True, is_ood=True), name="prediction_ood_day"),
         ]
         verbose_name = _("prediction")
         verbose_name_plural = _("predictions")
 
     def __str__(self):
         return f"prediction of photo {self.photo_id} by {self.model_version_id}"
+
+    def save(self, *args, **kwargs):
+        """Save, filling `queue_probability` and `photo_uploaded_at`; a new prediction becomes its
+        photo's latest if it is the newest."""
+        self.queue_probability = queue_probability(
+            self.top1_label.code, self.top1_probability, self.top2_label.code, self.top2_probability
+        )
+        self.photo_uploaded_at = self.photo.uploaded_at
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            list(Photo.objects.select_for_update().filter(pk=self.photo_id).values_list("pk"))
+            super().save(*args, **kwargs)
+            Prediction.objects.mark_latest([self.photo_id])
+        self.refresh_from_db(fields=["is_latest"])
 
     def probability_of(self, label_code):
         if self.top1_label.code == label_code:

@@ -2,9 +2,10 @@
 import logging
 
 from django.db import transaction
+from django.db.models import F
 
 from inference import ood
-from inference.models import InferenceRunItem, Prediction
+from inference.models import InferenceRunItem, Prediction, queue_probability
 from inspection.models import Label, Photo
 
 logger = logging.getLogger(__name__)
@@ -33,18 +34,33 @@ def record_predictions(version, logits_by_photo, run_id=None):
             top2_probability=second_probability,
             max_logit=peak,
             is_ood=peak < version.ood_threshold,
+            queue_probability=queue_probability(
+                version.label_codes[first], first_probability, version.label_codes[second], second_probability
+            ),
         )
         for photo_id, (first, first_probability, second, second_probability, peak) in zip(photo_ids, rows)
     ]
     with transaction.atomic():
-        before = Prediction.objects.filter(model_version=version, photo_id__in=photo_ids).count()
+        # Lock the photos in id order, so that a batch of another version holding some of
+        # them waits, then reads these predictions when it moves the latest flag.
+        uploaded_at = dict(Photo.objects.select_for_update().filter(id__in=photo_ids).order_by("id").values_list("id", "uploaded_at"))
+        for prediction in predictions:
+            # A photo deleted since it was queued has none, and its insert raises IntegrityError
+            # as a missing photo always did.
+            prediction.photo_uploaded_at = uploaded_at.get(prediction.photo_id)
+        already = set(Prediction.objects.filter(model_version=version, photo_id__in=photo_ids).values_list("photo_id", flat=True))
         Prediction.objects.bulk_create(predictions, ignore_conflicts=True)
+        Prediction.objects.mark_latest(photo_ids)
         Photo.objects.filter(id__in=photo_ids).update(status=Photo.Status.CLASSIFIED, failure_reason="")
+        # A new prediction changes what "confirm" would record, so a client that read the
+        # photo before it must read it again (the review is refused as stale).
+        new_ids = [photo_id for photo_id in photo_ids if photo_id not in already]
+        Photo.objects.filter(id__in=new_ids).update(revision=F("revision") + 1)
         if run_id is not None:
             InferenceRunItem.objects.filter(run_id=run_id, photo_id__in=photo_ids).update(
                 status=InferenceRunItem.Status.CLASSIFIED
             )
-    return len(photo_ids) - before
+    return len(new_ids)
 
 
 def record_failures(failures, run_id=None):
