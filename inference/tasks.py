@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from inference.models import InferenceRun, ModelVersion, TrainingJob
-from inference.services import runs
+from inference.services import runs, stalls
 from inference.services.days import yesterday
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def classify_batch(run_id, photo_ids, model_version_id=None):
         run = InferenceRun.objects.select_related("model_version").get(id=run_id)
         version = run.model_version
         runs.mark_run_started(run_id)
+        stalls.mark_run_resumed(run_id)
     else:
         version = ModelVersion.objects.get(id=model_version_id) if model_version_id else ModelVersion.objects.active()
     created, failed = classify_photos(photo_ids, version, run_id)
@@ -61,6 +62,12 @@ def start_daily_run(day=None):
     return run.id
 
 
+@shared_task(soft_time_limit=120, time_limit=150)
+def requeue_stalled_runs():
+    """Queue again the missing photos of runs whose tasks were lost (run by beat)."""
+    return stalls.requeue_stalled_runs()
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=False, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60)
 def train_model(job_id):
     """Run a training job and record its progress on the job row, for the page that polls it.
@@ -80,7 +87,9 @@ def train_model(job_id):
         TrainingJob.objects.filter(id=job_id).update(stage=stage, progress_done=done, progress_total=total)
 
     try:
-        version = train_model_version(TrainingConfig(**job.config), progress=progress, activate=job.activate)
+        version = train_model_version(
+            TrainingConfig(**job.config), progress=progress, activate=job.activate, user=job.requested_by
+        )
     except Exception as error:
         logger.exception("training job %s failed", job_id)
         TrainingJob.objects.filter(id=job_id).update(

@@ -28,5 +28,6 @@ ROLE_PERMISSIONS = {
         "inspection.manage_labels",
         "inspection.manage_models",
         "inspection.view_dashboard",
+        "audit.view_auditentry",
     ],
 }

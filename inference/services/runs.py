@@ -77,7 +77,11 @@ def refresh_run(run_id):
         )
         run.classified_count = counts["classified"]
         run.failed_count = counts["failed"]
-        run.ood_count = run.predictions.filter(is_ood=True).count()
+        # Counted through the run's photos, not Prediction.inference_run: a photo queued by
+        # two runs of one day has its prediction recorded against the first of them.
+        run.ood_count = Prediction.objects.filter(
+            model_version_id=run.model_version_id, is_ood=True, photo__run_items__run=run
+        ).count()
         if counts["queued"] == 0 and not run.is_finished:
             run.status = InferenceRun.Status.COMPLETED
             run.finished_at = timezone.now()

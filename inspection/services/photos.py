@@ -14,6 +14,7 @@ from inspection.models import Car, Photo
 logger = logging.getLogger(__name__)
 
 MAX_ORIGINAL_NAME = 255
+MAX_EXTENSION = 10
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,32 @@ class Upload:
 
 
 def safe_original_name(name):
-    """Keep only the last path component, bounded in length, as a label for people."""
+    """Reduce a client's file name to a label for people: never a path, at most 255 UTF-8 bytes.
+
+    Only the last path component is kept; bytes that are not UTF-8 (and the surrogates
+    Python decodes them to) become U+FFFD, control characters are dropped, and a name too
+    long is cut in its stem so that the extension stays readable.
+    """
+    if isinstance(name, bytes):
+        name = name.decode("utf-8", errors="replace")
     name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())
-    encoded = name.encode("utf-8")[:MAX_ORIGINAL_NAME]
-    return encoded.decode("utf-8", errors="ignore")
+    name = "".join(_printable(ch) for ch in name).strip()
+    if not name.strip("."):
+        return ""
+    if len(name.encode("utf-8")) <= MAX_ORIGINAL_NAME:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > MAX_EXTENSION:
+        stem, extension = name, ""
+    suffix = f".{extension}" if extension else ""
+    room = MAX_ORIGINAL_NAME - len(suffix.encode("utf-8"))
+    return stem.encode("utf-8")[:room].decode("utf-8", errors="ignore") + suffix
+
+
+def _printable(ch):
+    if "\ud800" <= ch <= "\udfff":
+        return "\ufffd"
+    return ch if ch.isprintable() else ""
 
 
 def store_photo(upload):
