@@ -3,7 +3,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from inspection.models import Photo, TrainingLabel
+from inspection.models import Label, Photo, TrainingLabel
+from inspection.services.labels import add_training_label
 from tests.conftest import shared_data_path
 from tests.factories import jpeg_bytes
 
@@ -120,3 +121,16 @@ def test_stored_file_name_is_generated_not_the_upload_name(tmp_path):
     assert "evil" not in photo.file.name
     assert photo.file.name.startswith("photos/")
     assert photo.thumbnail.name.startswith("thumbnails/")
+
+
+def test_reimport_keeps_an_inspectors_correction(tmp_path):
+    (tmp_path / "normal").mkdir()
+    (tmp_path / "normal" / "a.jpg").write_bytes(jpeg_bytes(seed=5))
+    call_command("import_dataset", tmp_path)
+    photo = Photo.objects.get()
+    add_training_label(photo, list(Label.objects.filter(code="DIRT")), TrainingLabel.Source.INSPECTOR)
+
+    call_command("import_dataset", tmp_path)
+
+    assert current_codes() == {"a.jpg": ["DIRT"]}
+    assert TrainingLabel.objects.count() == 2

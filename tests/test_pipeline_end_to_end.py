@@ -1,5 +1,6 @@
 """The whole pipeline on real photos: import, train, upload a day, classify with a real worker, queue."""
 import csv
+import os
 import shutil
 from datetime import date
 
@@ -12,7 +13,7 @@ from inference.services import runs
 from inference.services.days import photos_uploaded_on
 from inference.tasks import classify_batch
 from inspection.models import Photo
-from inspection.services.queue import day_ood_items, day_queue
+from inspection.services.queue import ood_page, queue_page
 from tests.conftest import shared_data_path
 from tests.factories import document_bytes, jpeg_bytes, make_photo
 
@@ -68,9 +69,9 @@ def test_day_of_real_photos_reaches_the_queue(celery_worker, client, django_user
 
     document = Prediction.objects.get(photo__original_name="document.jpg")
     assert document.is_ood, f"document max logit {document.max_logit:.2f} >= threshold {version.ood_threshold:.2f}"
-    assert document.photo in [item.photo for item in day_ood_items(DAY)]
+    assert document.photo in [item.photo for item in ood_page(DAY)[0]]
 
-    groups = day_queue(DAY)
+    groups, _ = queue_page(DAY, size=100)
     assert any("DEFECT" in group.label_codes for group in groups)
     assert any("DIRT" in group.label_codes for group in groups)
     assert all(not item.prediction.is_ood for group in groups for item in group.items)
@@ -112,9 +113,10 @@ def test_undecodable_photo_fails_alone_and_batch_goes_on(tmp_path):
     call_command("import_dataset", generated_dataset(tmp_path / "dataset"))
     call_command("train", "--activate", "--views", "0")
     good, broken = make_photo(DAY, seed=1), make_photo(DAY, seed=2)
+    # The stored file went bad after upload: only its first bytes are left.
     broken.file.storage.delete(broken.file.name)
     with broken.file.storage.open(broken.file.name, "wb") as handle:
-        handle.write(b"\xff\xd8 truncated")
+        handle.write(jpeg_bytes(seed=2)[:300])
     run = runs.start_run(DAY)
 
     classify_batch.apply(args=(run.id, [good.id, broken.id]))
@@ -123,5 +125,26 @@ def test_undecodable_photo_fails_alone_and_batch_goes_on(tmp_path):
     broken.refresh_from_db()
     assert (run.classified_count, run.failed_count) == (1, 1)
     assert broken.status == Photo.Status.FAILED
-    assert "corrupt" in broken.failure_reason
+    assert broken.failure_reason
     assert Prediction.objects.filter(photo=good).count() == 1
+
+
+@pytest.mark.django_db
+def test_unreadable_file_stays_queued_for_retry(tmp_path):
+    """A read error that is not a bad image (here: a folder where the file should be) is retried later."""
+    call_command("import_dataset", generated_dataset(tmp_path / "dataset"))
+    call_command("train", "--activate", "--views", "0")
+    good, unreadable = make_photo(DAY, seed=1), make_photo(DAY, seed=2)
+    path = unreadable.file.path
+    unreadable.file.storage.delete(unreadable.file.name)
+    os.mkdir(path)
+    run = runs.start_run(DAY)
+
+    classify_batch.apply(args=(run.id, [good.id, unreadable.id]))
+
+    run.refresh_from_db()
+    unreadable.refresh_from_db()
+    assert (run.classified_count, run.failed_count) == (1, 0)
+    assert unreadable.status == Photo.Status.PENDING
+    assert run.items.get(photo=unreadable).status == "queued"
+    assert run.status != InferenceRun.Status.COMPLETED

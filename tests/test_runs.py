@@ -123,3 +123,27 @@ def test_only_one_version_is_active():
     assert second.is_active is True
     with pytest.raises(Exception), transaction.atomic():
         type(first).objects.filter(id=first.id).update(is_active=True)
+
+
+def test_out_of_range_days_are_rejected_not_crashed(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("lead", password="x")
+    client.force_login(admin)
+
+    for url in ("/queue/?date=9999-12-31", "/dashboard/?date=2024-02-30", "/api/v1/photos/?day=0001-01-01", "/api/v1/queue/?date=9999-12-31"):
+        response = client.get(url)
+        assert response.status_code in (200, 400), f"{url} answered {response.status_code}"
+
+
+def test_new_prediction_makes_earlier_reads_stale():
+    first = make_version(name="v-one", threshold=1.0)
+    photo = make_photo(DAY, seed=1)
+    record_predictions(first, {photo.id: np.array([0.2, 3.0, 2.5])})
+    photo.refresh_from_db()
+    read_revision = photo.revision
+
+    second = make_version(name="v-two", threshold=1.0)
+    record_predictions(second, {photo.id: np.array([3.0, 0.2, 0.1])})
+    record_predictions(second, {photo.id: np.array([3.0, 0.2, 0.1])})
+
+    photo.refresh_from_db()
+    assert photo.revision == read_revision + 1

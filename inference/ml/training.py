@@ -25,6 +25,7 @@ from inference.ml.features import FeatureCache, extract_features, load_photo
 from inference.ml.network import build_classifier
 from inference.ml.transforms import eval_transform, train_transform
 from inference.models import ModelVersion
+from inference.services.versions import activate_version
 
 logger = logging.getLogger(__name__)
 
@@ -130,14 +131,15 @@ def eval_logits(model, examples):
     return np.concatenate(logits) if logits else np.zeros((0, model._fc.out_features), dtype=np.float32)
 
 
-def train_model_version(config=None, progress=None, activate=False):
+def train_model_version(config=None, progress=None, activate=False, user=None):
     """Train, calibrate and save a new model version from the current training labels.
 
     1. Collect the newest labels and split them per label into training and validation.
     2. Fit the head on cached backbone features (and fine-tune every layer if asked).
     3. Measure on the validation photos and set the OOD threshold to the maximum logit
        that keeps `ood_keep_rate` of them.
-    4. Save the weights and metrics as a version, activated if asked.
+    4. Save the weights and metrics as a version, activated if asked (in the audit log
+       as done by `user`, or by the system when None).
     """
     config = config or TrainingConfig()
     started = time.monotonic()
@@ -187,7 +189,7 @@ def train_model_version(config=None, progress=None, activate=False):
         validation_photos=len(validation),
         seconds=round(time.monotonic() - started, 1),
     )
-    version = save_version(model, label_codes, threshold, metrics, config, activate)
+    version = save_version(model, label_codes, threshold, metrics, config, activate, user)
     logger.info("trained %s in %.1f s: %s", version.name, metrics["seconds"], metrics.get("accuracy"))
     return version
 
@@ -200,7 +202,7 @@ def measure(examples, logits, label_codes):
     return classification_metrics(truth, predicted, label_codes)
 
 
-def save_version(model, label_codes, threshold, metrics, config, activate):
+def save_version(model, label_codes, threshold, metrics, config, activate, user=None):
     buffer = io.BytesIO()
     torch.save({"architecture": "efficientnet-lite0", "label_codes": label_codes, "state_dict": model.state_dict()}, buffer)
     with transaction.atomic():
@@ -216,5 +218,5 @@ def save_version(model, label_codes, threshold, metrics, config, activate):
         version.weights_sha256 = hashlib.sha256(buffer.getvalue()).hexdigest()
         version.save()
         if activate:
-            version.activate()
+            activate_version(version, user)
     return version

@@ -54,7 +54,10 @@ def import_dataset(root, report=None, progress=None):
             if photo is None:
                 continue
             current = current_training_label(photo)
-            if current is None or set(current.labels.all()) != {label}:
+            # A person's label outranks a dataset's: importing a dataset again must not
+            # undo a correction an inspector or admin made since.
+            corrected = current is not None and current.source != TrainingLabel.Source.DATASET
+            if not corrected and (current is None or set(current.labels.all()) != {label}):
                 add_training_label(photo, [label], TrainingLabel.Source.DATASET)
                 report.labeled += 1
             if progress:

@@ -4,6 +4,8 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import record
+
 from inspection.models import Label, TrainingLabel
 
 
@@ -54,3 +56,23 @@ def withdraw_training_label(training_label):
     """Take a label back: the photo's previous label counts again and training skips this one."""
     training_label.withdrawn_at = timezone.now()
     training_label.save(update_fields=["withdrawn_at"])
+
+
+LABEL_FIELDS = ("code", "name_en", "name_ko", "action", "aliases", "position", "is_active")
+
+
+def label_snapshot(label):
+    return {field: getattr(label, field) for field in LABEL_FIELDS}
+
+
+def save_label_change(user, label, save):
+    """Run `save` (which saves a new or changed label and returns it) and audit the change.
+
+    `label` is the label before the change, or None for a new one; its fields are read
+    before `save` runs, so pass it unchanged.
+    """
+    before = label_snapshot(label) if label is not None else None
+    with transaction.atomic():
+        saved = save()
+        record(user, "label.update" if before else "label.create", saved, before=before, after=label_snapshot(saved))
+    return saved

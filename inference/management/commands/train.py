@@ -12,10 +12,24 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true", help="Make the new version the one that classifies photos.")
         parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs, help="Fine-tuning epochs.")
         parser.add_argument("--views", type=int, default=TrainingConfig.augmented_views, help="Augmented views per photo for the head.")
+        parser.add_argument(
+            "--validation-fraction",
+            type=float,
+            default=TrainingConfig.validation_fraction,
+            help="Share of each label's photos held out for metrics and the OOD threshold; 0 trains on every photo.",
+        )
         parser.add_argument("--seed", type=int, default=TrainingConfig.seed)
 
-    def handle(self, finetune, activate, epochs, views, seed, **options):
-        config = TrainingConfig(mode="finetune" if finetune else "head", epochs=epochs, augmented_views=views, seed=seed)
+    def handle(self, finetune, activate, epochs, views, validation_fraction, seed, **options):
+        if not 0 <= validation_fraction < 1:
+            raise CommandError(f"--validation-fraction must be at least 0 and below 1, not {validation_fraction}.")
+        config = TrainingConfig(
+            mode="finetune" if finetune else "head",
+            epochs=epochs,
+            augmented_views=views,
+            validation_fraction=validation_fraction,
+            seed=seed,
+        )
         bars = {}
 
         def progress(stage, done, total):
