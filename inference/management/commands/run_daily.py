@@ -43,7 +43,7 @@ class Command(BaseCommand):
             time.sleep(1)
             run.refresh_from_db()
         summary = (
-            f"Run {run.id} {run.get_status_display().lower()}: {run.classified_count} classified, "
+            f"Run {run.id} {run.status}: {run.classified_count} classified, "
             f"{run.ood_count} out of distribution, {run.failed_count} failed."
         )
         if run.status != InferenceRun.Status.COMPLETED:
