@@ -234,3 +234,17 @@ class WorkOrder(models.Model):
 
     def can_move_to(self, status):
         return status in self.TRANSITIONS[self.status]
+
+
+class UserPreference(models.Model):
+    """Per-user settings that follow the person from browser to browser."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self):
+        return f"preferences of user {self.user_id}"
