@@ -24,4 +24,3 @@ flock --unlock "$VENV_LOCK"
 
 # shellcheck disable=SC1091
 source "$VENV/bin/activate"
-cd "$PROJECT_ROOT"

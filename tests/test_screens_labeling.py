@@ -109,7 +109,9 @@ def test_duplicate_label_code_is_refused(client, admin_user):
 def test_models_page_shows_metrics_and_confusion_matrix(client, admin_user, version):
     content = client.get(reverse("inspection:models")).content.decode()
 
-    assert "macro_f1" in content
+    assert "매크로 F1" in content
+    assert "macro_f1" not in content
+    assert "오염" in content
     assert 'class="heatmap"' in content
     assert "--shade: 90%" in content
 

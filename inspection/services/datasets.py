@@ -21,9 +21,13 @@ MANIFEST_COLUMNS = {"file", "plate", "reservation", "event", "taken_at"}
 @dataclass
 class ImportReport:
     created: int = 0
-    existing: int = 0
     labeled: int = 0
+    existing_files: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+
+    @property
+    def existing(self):
+        return len(self.existing_files)
 
     def skip(self, path, reason):
         logger.warning("skipped %s: %s", path, reason)
@@ -76,6 +80,8 @@ def import_photos(root, uploaded_on=None, manifest=None, report=None, progress=N
         uploaded_at = timezone.make_aware(datetime.combine(uploaded_on, time(12, 0)))
 
     for path in image_files(root):
+        if manifest and path.resolve() == Path(manifest).resolve():
+            continue
         row = rows.get(path.name, {})
         upload = Upload(
             data=b"",
@@ -133,5 +139,5 @@ def _import_file(path, upload, report):
     if created:
         report.created += 1
     else:
-        report.existing += 1
+        report.existing_files.append(str(path))
     return photo

@@ -12,6 +12,7 @@ from inference.models import ModelVersion, TrainingJob
 from inference.services.training import TrainingInProgress, request_training
 from inference.services.versions import InvalidThreshold, activate_version, set_threshold
 from inspection.forms import ThresholdForm, TrainingForm
+from inspection.models import Label
 from inspection.views.access import permission_required
 
 logger = logging.getLogger(__name__)
@@ -27,9 +28,20 @@ FIGURE_TITLES = {
 }
 
 
+# The metrics training records, as people read them; a metric missing here shows its key.
+METRIC_NAMES = {
+    "accuracy": gettext_lazy("Validation accuracy"),
+    "macro_f1": gettext_lazy("Macro F1"),
+    "seconds": gettext_lazy("Training time (s)"),
+    "train_photos": gettext_lazy("Training photos"),
+    "validation_photos": gettext_lazy("Validation photos"),
+}
+
+
 def scalar_metrics(metrics):
-    """Return the metrics that are single numbers, such as accuracy and macro F1, in a stable order."""
-    return sorted((name, value) for name, value in (metrics or {}).items() if isinstance(value, (int, float)))
+    """Return (name, value) of the metrics that are single numbers, named for people, in a stable order."""
+    numbers = sorted((key, value) for key, value in (metrics or {}).items() if isinstance(value, (int, float)))
+    return [(METRIC_NAMES.get(key, key), value) for key, value in numbers]
 
 
 def confusion_rows(metrics):
@@ -41,10 +53,11 @@ def confusion_rows(metrics):
     matrix = (metrics or {}).get("confusion_matrix") or {}
     labels, counts = matrix.get("labels", []), matrix.get("matrix", [])
     rows = []
+    names = {label.code: label.display_name for label in Label.objects.filter(code__in=labels)}
     for code, row in zip(labels, counts):
         total = sum(row) or 1
-        rows.append((code, [(count, round(100 * count / total)) for count in row]))
-    return {"labels": labels, "rows": rows}
+        rows.append((names.get(code, code), [(count, round(100 * count / total)) for count in row]))
+    return {"labels": [names.get(code, code) for code in labels], "rows": rows}
 
 
 @permission_required("inspection.manage_models")
@@ -54,7 +67,7 @@ def model_list(request):
         version.scalar_metrics = scalar_metrics(version.metrics)
         version.confusion_rows = confusion_rows(version.metrics)
         version.figures = [(name, FIGURE_TITLES.get(name, name)) for name in sorted((version.evaluation or {}).get("figures", {}))]
-        version.threshold_form = ThresholdForm(initial={"ood_threshold": version.ood_threshold}, prefix=f"v{version.pk}")
+        version.threshold_form = ThresholdForm(initial={"ood_threshold": round(version.ood_threshold, 3)}, prefix=f"v{version.pk}")
 
     context = {
         "versions": versions,

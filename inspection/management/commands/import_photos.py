@@ -32,6 +32,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         for path, reason in report.skipped:
             self.stderr.write(f"skipped {path}: {reason}")
+        for path in report.existing_files:
+            # The same bytes were stored before (by an earlier import or a dataset); the photo
+            # keeps its first upload day, so it is not part of this day's run.
+            self.stdout.write(f"already stored, kept on its first upload day: {path}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {directory}: {report.created} new photos, {report.existing} already stored, "
