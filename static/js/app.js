@@ -33,11 +33,19 @@
   function clickCarButton(figure, shortcut) {
     const card = figure.closest(".car-card");
     const button = card && card.querySelector('[data-shortcut="' + shortcut + '"]');
-    if (button) button.click();
+    if (button) {
+      button.click();
+    } else {
+      showMessage(document.body.dataset.noCar);
+    }
   }
 
   // htmx drops an error response without a word; an inspector must know the action was not saved.
   function showActionError() {
+    showMessage(document.body.dataset.htmxError);
+  }
+
+  function showMessage(text) {
     const main = document.querySelector("main");
     let list = main.querySelector(".messages");
     if (!list) {
@@ -48,7 +56,7 @@
     }
     const item = document.createElement("li");
     item.className = "message error";
-    item.textContent = document.body.dataset.htmxError;
+    item.textContent = text;
     list.append(item);
     item.scrollIntoView({ block: "nearest" });
   }

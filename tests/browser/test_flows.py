@@ -124,3 +124,18 @@ def test_labeling_admin_screens_render(page, screenshot):
         page.goto(page.base_url + path)
         page.wait_for_selector(selector)
         screenshot(step)
+
+
+def test_wash_key_on_photo_without_car_explains_why(page):
+    user_in_role("mina", INSPECTOR)
+    photo = make_photo(plate="", reservation_id="")
+    predict(photo, make_version(), top1="DIRT", p1=0.9, top2="NORMAL", p2=0.05)
+
+    log_in(page, "mina")
+    page.goto(page.base_url + "/queue/")
+    page.keyboard.press("j")
+    page.keyboard.press("w")
+
+    message = page.wait_for_selector(".messages .message.error")
+    assert "차량 정보가 없어" in message.text_content()
+    assert not WorkOrder.objects.exists()
