@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inference.services.days import validate_day
 from inspection.models import Label, Photo, WorkOrder
+from inspection.services.labels import next_label_position
 from inspection.services.queue import QueueFilters
 from inspection.services.relabel import RelabelFilters, relabel_photos
 
@@ -144,9 +145,7 @@ class LabelForm(forms.ModelForm):
 
     def save(self, commit=True):
         label = super().save(commit=False)
-        # New labels go to the end of the scheme, after the ones inspectors already know by key.
-        last = Label.objects.order_by("-position").values_list("position", flat=True).first()
-        label.position = (last or 0) + 1
+        label.position = next_label_position()
         if commit:
             label.save()
         return label

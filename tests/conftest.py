@@ -1,5 +1,4 @@
 """Fixtures shared by the suite: the shared photos, a real Celery worker, users."""
-import importlib
 import os
 import subprocess
 import sys
@@ -57,17 +56,12 @@ def migration_seeded_rows(request):
     if not transactional:
         return
     request.getfixturevalue("transactional_db")
-    from django.apps import apps
-    from django.contrib.auth.models import Group, Permission
-
     from inspection.roles import ROLE_PERMISSIONS
+    from tests.inspection_data import restore_label_scheme, role_group
 
-    importlib.import_module("inspection.migrations.0002_seed_labels").seed_labels(apps, None)
-    for role, names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for name in names:
-            app_label, codename = name.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    restore_label_scheme()
+    for role in ROLE_PERMISSIONS:
+        role_group(role)
 
 
 def database_url():

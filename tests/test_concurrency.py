@@ -19,7 +19,7 @@ from inspection.models import Car, Review, TrainingLabel, WorkOrder
 from inspection.roles import INSPECTOR
 from inspection.services.labels import current_training_label
 from inspection.services.reviews import StaleRevision, submit_review
-from tests.inspection_data import label, make_photo, make_version, predict, restore_label_scheme, user_in_role
+from tests.inspection_data import label, make_photo, make_version, predict, user_in_role
 from tests.reliability import record_race
 from tests.review_load import count_lost, run_inspectors
 
@@ -30,12 +30,6 @@ CONTENDERS = 6
 LOAD_SECONDS = float(os.environ.get("SOFAR_REVIEW_LOAD_SECONDS", "15"))
 LOAD_INSPECTORS = 50
 LOAD_PHOTOS = 60
-
-
-@pytest.fixture(autouse=True)
-def label_scheme(transactional_db):
-    """Recreate the seeded labels, which the previous transactional test's flush removed."""
-    restore_label_scheme()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from inference.models import InferenceRun, ModelVersion
 from inference.services.runs import NoActiveModel, start_run
 from inference.services.versions import activate_version
 from inspection.models import Label
-from inspection.services.labels import save_label_change
+from inspection.services.labels import next_label_position, save_label_change
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,10 @@ class LabelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     }
 
     def perform_create(self, serializer):
-        # New labels go to the end of the scheme, as on the screen, so that the number keys
-        # inspectors already know keep their labels.
+        # Without a position, a new label goes to the end of the scheme, as on the screen.
         extra = {}
         if "position" not in serializer.validated_data:
-            last = Label.objects.order_by("-position").values_list("position", flat=True).first()
-            extra["position"] = (last or 0) + 1
+            extra["position"] = next_label_position()
         label = save_label_change(self.request.user, None, lambda: serializer.save(**extra))
         logger.info("user %s added label %s", self.request.user.pk, label.code)
 

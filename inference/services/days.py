@@ -38,6 +38,14 @@ def validate_day(day):
         )
 
 
+def iso_date(value):
+    """Parse a `YYYY-MM-DD` command-line argument; argparse reports the ValueError."""
+    day = parse_date(value)
+    if day is None:
+        raise ValueError(value)
+    return day
+
+
 def parse_day(value):
     """Return the day of an ISO `YYYY-MM-DD` string, or None when it is invalid or out of range."""
     try:

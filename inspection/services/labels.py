@@ -58,6 +58,12 @@ def withdraw_training_label(training_label):
     training_label.save(update_fields=["withdrawn_at"])
 
 
+def next_label_position():
+    """Return the position after the last label, so a new label leaves the number keys inspectors know in place."""
+    last = Label.objects.order_by("-position").values_list("position", flat=True).first()
+    return (last or 0) + 1
+
+
 LABEL_FIELDS = ("code", "name_en", "name_ko", "action", "aliases", "position", "is_active")
 
 

@@ -5,8 +5,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.inspection_data import restore_label_scheme
-
 CHROMIUM = Path(os.environ.get("SOFAR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -61,19 +59,7 @@ def browser(django_db_setup):
 
 
 @pytest.fixture
-def seed_data(transactional_db):
-    """Restore the label scheme that a data migration creates.
-
-    A transactional test flushes every table when it ends. serialized_rollback cannot bring
-    the rows back here: Playwright's greenlet gives the test a fresh database connection
-    object, which lacks the serialized copy taken at set-up. Role groups are recreated by
-    `user_in_role` as needed.
-    """
-    restore_label_scheme()
-
-
-@pytest.fixture
-def page(browser, live_server, seed_data):
+def page(browser, live_server):
     """A fresh browser page whose Accept-Language is Korean, as on the team's machines."""
     context = browser.new_context(locale="ko-KR", accept_downloads=True, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)

@@ -1,18 +1,11 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_date
 
 from inference.models import InferenceRun
 from inference.services import runs
-from inference.services.days import yesterday
+from inference.services.days import iso_date, yesterday
 
-
-def iso_date(value):
-    day = parse_date(value)
-    if day is None:
-        raise ValueError(value)
-    return day
 
 
 class Command(BaseCommand):

@@ -1,16 +1,10 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_date
 
+from inference.services.days import iso_date
 from inspection.services.datasets import import_photos
 
-
-def iso_date(value):
-    day = parse_date(value)
-    if day is None:
-        raise ValueError(value)
-    return day
 
 
 class Command(BaseCommand):
