@@ -10,9 +10,9 @@ class UploadRateThrottle(UserRateThrottle):
     changed setting (and a test that overrides it) takes effect at once.
     """
 
-    # NOTE: counts live in Django's default cache. With no CACHES setting that is a
-    # per-process memory cache, so N web processes allow up to N times the rate.
-    # A shared cache such as Redis makes the limit exact.
+    # Counts live in Django's default cache: Redis when SOFAR_CACHE_URL is set, so the limit
+    # holds across web processes. Without it each process counts alone, and N web processes
+    # allow up to N times the rate.
     scope = "uploads"
 
     def get_rate(self):

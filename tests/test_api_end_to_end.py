@@ -21,7 +21,7 @@ def wait_until_classified(api, photo_ids):
     pending = set(photo_ids)
     while pending and time.monotonic() < deadline:
         for photo_id in sorted(pending):
-            if api.get(f"/api/v1/photos/{photo_id}/").data["status"] != "pending":
+            if api.get(f"/api/v1/photos/{photo_id}/").json()["status"] != "pending":
                 pending.discard(photo_id)
         time.sleep(0.5)
     return pending
@@ -46,27 +46,27 @@ def test_uploaded_photos_are_classified_and_corrected(celery_worker):
                 {"image": image, "car": f"{number + 10}가{1000 + number}", "event": "after_trip", "classify": "true"},
                 format="multipart",
             )
-        assert response.status_code == 201, response.data
-        uploaded[response.data["id"]] = path.parent.name
+        assert response.status_code == 201, response.json()
+        uploaded[response.json()["id"]] = path.parent.name
     assert len(uploaded) == 10
     assert wait_until_classified(api, uploaded) == set(), celery_worker.log_path.read_text()[-3000:]
 
     predictions = {}
     for photo_id in uploaded:
-        rows = api.get("/api/v1/predictions/", {"photo": photo_id}).data["results"]
+        rows = api.get("/api/v1/predictions/", {"photo": photo_id}).json()["results"]
         assert len(rows) == 1
         assert rows[0]["model_version"] == version.name
         assert rows[0]["top1_label"] != rows[0]["top2_label"]
         predictions[photo_id] = rows[0]
     dirt_photos = [photo_id for photo_id, folder in uploaded.items() if folder == "1_DIRT"]
     assert any("DIRT" in (predictions[photo_id]["top1_label"], predictions[photo_id]["top2_label"]) for photo_id in dirt_photos)
-    dirt_in_top2 = api.get("/api/v1/predictions/", {"label": "DIRT", "model_version": version.name}).data["results"]
+    dirt_in_top2 = api.get("/api/v1/predictions/", {"label": "DIRT", "model_version": version.name}).json()["results"]
     assert {row["photo"] for row in dirt_in_top2} == {
         photo_id for photo_id, row in predictions.items() if "DIRT" in (row["top1_label"], row["top2_label"])
     }
 
     photo_id = dirt_photos[0]
-    photo = api.get(f"/api/v1/photos/{photo_id}/").data
+    photo = api.get(f"/api/v1/photos/{photo_id}/").json()
     correction = ["DEFECT", "DIRT"]
     review = api.post(
         "/api/v1/reviews/",
@@ -74,8 +74,8 @@ def test_uploaded_photos_are_classified_and_corrected(celery_worker):
         format="json",
     )
 
-    assert review.status_code == 201, review.data
-    detail = api.get(f"/api/v1/photos/{photo_id}/").data
+    assert review.status_code == 201, review.json()
+    detail = api.get(f"/api/v1/photos/{photo_id}/").json()
     assert detail["training_label"]["labels"] == correction
     assert detail["training_label"]["source"] == "inspector"
     assert detail["training_label"]["author"] == "mina"

@@ -18,7 +18,7 @@ def admin_api():
 
 
 def test_labels_list_in_scheme_order(admin_api):
-    body = admin_api.get("/api/v1/labels/").data
+    body = admin_api.get("/api/v1/labels/").json()
 
     codes = [row["code"] for row in body["results"]]
     assert codes == list(Label.objects.order_by("position", "code").values_list("code", flat=True))
@@ -29,7 +29,7 @@ def test_label_create_validates_code(admin_api):
     response = admin_api.post("/api/v1/labels/", {"code": "bad code", "name_en": "x", "name_ko": "엑스"}, format="json")
 
     assert response.status_code == 400
-    assert "code" in response.data["fields"]
+    assert "code" in response.json()["fields"]
 
 
 def test_label_create_and_duplicate(admin_api):
@@ -39,7 +39,7 @@ def test_label_create_and_duplicate(admin_api):
     again = admin_api.post("/api/v1/labels/", body, format="json")
 
     assert again.status_code == 400
-    assert "code" in again.data["fields"]
+    assert "code" in again.json()["fields"]
     assert Label.objects.get(code="SCRATCH").aliases == ["scratches"]
 
 
@@ -61,7 +61,7 @@ def test_label_put_and_delete_are_not_allowed(admin_api):
 def test_model_version_detail_has_metrics(admin_api):
     version = make_version(metrics={"accuracy": 0.91}, evaluation={"per_label": {}})
 
-    body = admin_api.get(f"/api/v1/model-versions/{version.pk}/").data
+    body = admin_api.get(f"/api/v1/model-versions/{version.pk}/").json()
 
     assert body["metrics"] == {"accuracy": 0.91}
     assert body["evaluation"] == {"per_label": {}}
@@ -75,7 +75,7 @@ def test_activate_switches_the_active_version(admin_api):
     response = admin_api.post(f"/api/v1/model-versions/{new.pk}/activate/")
 
     assert response.status_code == 200
-    assert response.data["is_active"] is True
+    assert response.json()["is_active"] is True
     assert ModelVersion.objects.active() == new
     old.refresh_from_db()
     assert not old.is_active
@@ -89,16 +89,16 @@ def test_run_trigger_queues_the_day(admin_api, django_capture_on_commit_callback
         response = admin_api.post("/api/v1/runs/", {"date": photo.uploaded_at.astimezone().date().isoformat()}, format="json")
 
     assert response.status_code == 201
-    assert response.data["photo_count"] == 1
+    assert response.json()["photo_count"] == 1
     assert len(callbacks) == 1
-    assert InferenceRun.objects.get().pk == response.data["id"]
+    assert InferenceRun.objects.get().pk == response.json()["id"]
 
 
 def test_run_trigger_without_active_version_is_409(admin_api):
     response = admin_api.post("/api/v1/runs/", {"date": "2026-12-03"}, format="json")
 
     assert response.status_code == 409
-    assert response.data["code"] == "no_active_model"
+    assert response.json()["code"] == "no_active_model"
     assert not InferenceRun.objects.exists()
 
 
@@ -106,7 +106,7 @@ def test_run_trigger_validates_date(admin_api):
     response = admin_api.post("/api/v1/runs/", {"date": "03.12.2026"}, format="json")
 
     assert response.status_code == 400
-    assert "date" in response.data["fields"]
+    assert "date" in response.json()["fields"]
 
 
 def test_runs_filter_by_date(admin_api):
@@ -114,6 +114,6 @@ def test_runs_filter_by_date(admin_api):
     InferenceRun.objects.create(target_date="2026-12-02", model_version=version)
     wanted = InferenceRun.objects.create(target_date="2026-12-03", model_version=version)
 
-    body = admin_api.get("/api/v1/runs/", {"date": "2026-12-03"}).data
+    body = admin_api.get("/api/v1/runs/", {"date": "2026-12-03"}).json()
 
     assert [row["id"] for row in body["results"]] == [wanted.pk]

@@ -45,10 +45,10 @@ def test_dispatch_creates_order_with_photos_and_labels(inspector, photo):
     response = dispatch(inspector, photos=[photo.pk], labels=["DIRT"])
 
     assert response.status_code == 201
-    assert response.data["status"] == "open"
-    assert response.data["photos"] == [photo.pk]
-    assert response.data["labels"] == ["DIRT"]
-    assert response.data["created_by"] == "mina"
+    assert response.json()["status"] == "open"
+    assert response.json()["photos"] == [photo.pk]
+    assert response.json()["labels"] == ["DIRT"]
+    assert response.json()["created_by"] == "mina"
 
 
 def test_second_dispatch_joins_the_open_order(inspector, photo):
@@ -58,8 +58,8 @@ def test_second_dispatch_joins_the_open_order(inspector, photo):
     second = dispatch(inspector, photos=[second_photo.pk])
 
     assert second.status_code == 200
-    assert second.data["id"] == first.data["id"]
-    assert second.data["photos"] == [second_photo.pk]
+    assert second.json()["id"] == first.json()["id"]
+    assert second.json()["photos"] == [second_photo.pk]
     assert WorkOrder.objects.count() == 1
 
 
@@ -69,8 +69,8 @@ def test_dispatch_rejects_photos_of_another_car(inspector, photo):
     response = dispatch(inspector, photos=[other.pk])
 
     assert response.status_code == 400
-    assert "99하9999" not in response.data["fields"]["photos"][0]
-    assert str(other.pk) in response.data["fields"]["photos"][0]
+    assert "99하9999" not in response.json()["fields"]["photos"][0]
+    assert str(other.pk) in response.json()["fields"]["photos"][0]
     assert not WorkOrder.objects.exists()
 
 
@@ -78,18 +78,18 @@ def test_dispatch_for_unknown_car_names_the_field(inspector):
     response = dispatch(inspector, car="00가0000")
 
     assert response.status_code == 400
-    assert "car" in response.data["fields"]
+    assert "car" in response.json()["fields"]
 
 
 def test_status_moves_open_dispatched_done(inspector, manager, photo):
-    order_id = dispatch(inspector).data["id"]
+    order_id = dispatch(inspector).json()["id"]
 
-    assert move(manager, order_id, "dispatched").data["status"] == "dispatched"
+    assert move(manager, order_id, "dispatched").json()["status"] == "dispatched"
     done = move(manager, order_id, "done")
 
     assert done.status_code == 200
-    assert done.data["status"] == "done"
-    assert done.data["status_changed_by"] == "soo"
+    assert done.json()["status"] == "done"
+    assert done.json()["status_changed_by"] == "soo"
 
 
 @pytest.mark.parametrize(
@@ -98,33 +98,33 @@ def test_status_moves_open_dispatched_done(inspector, manager, photo):
     ids=["open to done", "done to cancelled", "cancelled to open", "dispatched to open"],
 )
 def test_invalid_transition_is_409(inspector, manager, photo, path, target):
-    order_id = dispatch(inspector).data["id"]
+    order_id = dispatch(inspector).json()["id"]
     for status in path:
         assert move(manager, order_id, status).status_code == 200
 
     response = move(manager, order_id, target)
 
     assert response.status_code == 409
-    assert response.data["code"] == "invalid_transition"
+    assert response.json()["code"] == "invalid_transition"
     assert WorkOrder.objects.get(pk=order_id).status == (path[-1] if path else "open")
 
 
 def test_unknown_status_names_the_field(inspector, manager, photo):
-    order_id = dispatch(inspector).data["id"]
+    order_id = dispatch(inspector).json()["id"]
 
     response = move(manager, order_id, "lost")
 
     assert response.status_code == 400
-    assert "status" in response.data["fields"]
+    assert "status" in response.json()["fields"]
 
 
 def test_list_filters_by_status_and_kind(inspector, manager, photo):
-    wash = dispatch(inspector).data["id"]
-    repair = dispatch(inspector, kind="repair").data["id"]
+    wash = dispatch(inspector).json()["id"]
+    repair = dispatch(inspector, kind="repair").json()["id"]
     move(manager, repair, "dispatched")
 
     def ids(**params):
-        return [row["id"] for row in manager.get("/api/v1/orders/", params).data["results"]]
+        return [row["id"] for row in manager.get("/api/v1/orders/", params).json()["results"]]
 
     assert ids(status="open") == [wash]
     assert ids(kind="repair") == [repair]

@@ -54,12 +54,12 @@ def test_upload_stores_photo_with_trip_details(api):
     response = upload(api, jpeg_bytes(), car="34나5678", reservation="R-77", event="after_trip", taken_at="2026-12-03T09:30:00+09:00")
 
     assert response.status_code == 201
-    photo = Photo.objects.get(pk=response.data["id"])
+    photo = Photo.objects.get(pk=response.json()["id"])
     assert photo.car.plate == "34나5678"
     assert photo.reservation_id == "R-77"
     assert photo.event == "after_trip"
-    assert response.data["status"] == "pending"
-    assert response.data["prediction"] is None
+    assert response.json()["status"] == "pending"
+    assert response.json()["prediction"] is None
 
 
 def test_upload_of_same_bytes_returns_existing_photo(api):
@@ -69,7 +69,7 @@ def test_upload_of_same_bytes_returns_existing_photo(api):
     second = upload(api, data)
 
     assert second.status_code == 200
-    assert second.data["id"] == first.data["id"]
+    assert second.json()["id"] == first.json()["id"]
     assert Photo.objects.count() == 1
 
 
@@ -88,8 +88,8 @@ def test_upload_of_invalid_image_is_rejected_and_nothing_stored(api, data, messa
     )
 
     assert response.status_code == 400
-    assert response.data["code"] == "invalid"
-    assert message in response.data["fields"]["image"][0]
+    assert response.json()["code"] == "invalid"
+    assert message in response.json()["fields"]["image"][0]
     assert not Photo.objects.exists()
     assert not Car.objects.exists()
 
@@ -100,8 +100,8 @@ def test_upload_over_pixel_limit_names_the_limit(api, settings):
     response = upload(api, jpeg_bytes(size=(64, 48)))
 
     assert response.status_code == 400
-    assert "3072 pixels" in response.data["fields"]["image"][0]
-    assert "1000 pixels" in response.data["fields"]["image"][0]
+    assert "3072 pixels" in response.json()["fields"]["image"][0]
+    assert "1000 pixels" in response.json()["fields"]["image"][0]
     assert not Photo.objects.exists()
 
 
@@ -112,9 +112,9 @@ def test_upload_over_size_limit_is_413_and_nothing_stored(api, settings):
     response = upload(api, data, car="56다7890")
 
     assert response.status_code == 413
-    assert response.data["code"] == "payload_too_large"
-    assert "500 bytes" in response.data["fields"]["image"][0]
-    assert "SOFAR_MAX_UPLOAD_BYTES" in response.data["detail"]
+    assert response.json()["code"] == "payload_too_large"
+    assert "500 bytes" in response.json()["fields"]["image"][0]
+    assert "SOFAR_MAX_UPLOAD_BYTES" in response.json()["detail"]
     assert not Photo.objects.exists()
     assert not Car.objects.exists()
 
@@ -127,7 +127,7 @@ def test_upload_body_over_limit_is_413_before_parsing(api, settings):
     response = upload(api, data)
 
     assert response.status_code == 413
-    assert "1000 bytes" in response.data["fields"]["image"][0]
+    assert "1000 bytes" in response.json()["fields"]["image"][0]
     assert not Photo.objects.exists()
 
 
@@ -150,14 +150,14 @@ def test_upload_with_classify_queues_after_commit(api, django_capture_on_commit_
 
 def test_upload_of_classified_photo_queues_nothing(api, django_capture_on_commit_callbacks):
     data = jpeg_bytes()
-    photo = Photo.objects.get(pk=upload(api, data).data["id"])
+    photo = Photo.objects.get(pk=upload(api, data).json()["id"])
     predict(photo, make_version())
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = upload(api, data, classify="true")
 
     assert response.status_code == 200
-    assert response.data["prediction"]["top1_label"] == "DIRT"
+    assert response.json()["prediction"]["top1_label"] == "DIRT"
     assert callbacks == []
 
 
@@ -182,7 +182,7 @@ def test_list_filters_by_day_car_label_and_ood(api):
     make_photo(day=date(2026, 12, 2), plate="11가1111")
 
     def ids(**params):
-        return [photo["id"] for photo in api.get("/api/v1/photos/", params).data["results"]]
+        return [photo["id"] for photo in api.get("/api/v1/photos/", params).json()["results"]]
 
     assert sorted(ids(day="2026-12-03")) == sorted([dirty.pk, odd.pk])
     assert ids(day="2026-12-03", car="11가1111") == [dirty.pk]
@@ -199,21 +199,21 @@ def test_list_filters_by_current_training_label(api, inspector):
 
     response = api.get("/api/v1/photos/", {"training_label": "DEFECT"})
 
-    assert [row["id"] for row in response.data["results"]] == [photo.pk]
+    assert [row["id"] for row in response.json()["results"]] == [photo.pk]
 
 
 def test_list_rejects_invalid_filter_values(api):
     response = api.get("/api/v1/photos/", {"day": "yesterday", "status": "lost"})
 
     assert response.status_code == 400
-    assert set(response.data["fields"]) == {"day", "status"}
+    assert set(response.json()["fields"]) == {"day", "status"}
 
 
 def test_list_is_cursor_paginated_without_repeats(api):
     photos = [make_photo(plate=f"{n}가0000") for n in range(5)]
 
-    first = api.get("/api/v1/photos/", {"page_size": 2}).data
-    second = api.get(first["next"]).data
+    first = api.get("/api/v1/photos/", {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
 
     assert [row["id"] for row in first["results"]] == [photos[4].pk, photos[3].pk]
     assert [row["id"] for row in second["results"]] == [photos[2].pk, photos[1].pk]
@@ -228,7 +228,7 @@ def test_list_query_count_does_not_grow_with_photos(api, django_assert_max_num_q
     with django_assert_max_num_queries(8):
         response = api.get("/api/v1/photos/")
 
-    assert len(response.data["results"]) == 12
+    assert len(response.json()["results"]) == 12
 
 
 def test_detail_shows_prediction_reviews_and_training_label(api, inspector):
@@ -236,7 +236,7 @@ def test_detail_shows_prediction_reviews_and_training_label(api, inspector):
     predict(photo, make_version(), top1="DIRT", p1=0.8, top2="NORMAL", p2=0.15)
     submit_review(photo, inspector, Review.Action.CONFIRM)
 
-    body = api.get(f"/api/v1/photos/{photo.pk}/").data
+    body = api.get(f"/api/v1/photos/{photo.pk}/").json()
 
     assert body["prediction"]["top1_label"] == "DIRT"
     assert body["prediction"]["top1_probability"] == 0.8
@@ -250,8 +250,8 @@ def test_detail_of_missing_photo_is_404_in_error_shape(api):
     response = api.get("/api/v1/photos/999999/")
 
     assert response.status_code == 404
-    assert response.data["code"] == "not_found"
-    assert response.data["fields"] == {}
+    assert response.json()["code"] == "not_found"
+    assert response.json()["fields"] == {}
 
 
 def test_session_login_works_and_checks_csrf():
@@ -262,7 +262,7 @@ def test_session_login_works_and_checks_csrf():
     assert browser.get("/api/v1/photos/").status_code == 200
     refused = browser.post("/api/v1/orders/", {"car": "x", "kind": "wash"}, format="json")
     assert refused.status_code == 403
-    assert "CSRF" in refused.data["detail"]
+    assert "CSRF" in refused.json()["detail"]
 
 
 def test_anonymous_request_is_401_with_challenge():
@@ -270,7 +270,7 @@ def test_anonymous_request_is_401_with_challenge():
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
-    assert response.data["code"] == "not_authenticated"
+    assert response.json()["code"] == "not_authenticated"
 
 
 def test_invalid_token_is_401():
@@ -294,4 +294,4 @@ def test_errors_are_in_korean_by_default(inspector):
     response = upload(client, jpeg_bytes(), classify="true")
 
     assert response.status_code == 409
-    assert response.data["detail"].startswith("활성화된 모델 버전이 없어")
+    assert response.json()["detail"].startswith("활성화된 모델 버전이 없어")

@@ -41,7 +41,7 @@ def day_of_photos():
 
 
 def test_queue_groups_cars_most_urgent_first(api, day_of_photos):
-    body = api.get("/api/v1/queue/", {"date": "2026-12-03"}).data
+    body = api.get("/api/v1/queue/", {"date": "2026-12-03"}).json()
 
     assert [group["car"] for group in body["groups"]] == ["11가1111", "22가2222"]
     assert body["groups"][1]["label_codes"] == ["DIRT", "DEFECT"]
@@ -54,9 +54,9 @@ def test_queue_groups_cars_most_urgent_first(api, day_of_photos):
 def test_queue_filters_by_label_and_review(api, day_of_photos, inspector):
     submit_review(day_of_photos["dirty"], inspector, Review.Action.CONFIRM)
 
-    defect_only = api.get("/api/v1/queue/", {"date": "2026-12-03", "label": "DEFECT"}).data
-    unreviewed = api.get("/api/v1/queue/", {"date": "2026-12-03", "reviewed": "no"}).data
-    reviewed = api.get("/api/v1/queue/", {"date": "2026-12-03", "reviewed": "yes"}).data
+    defect_only = api.get("/api/v1/queue/", {"date": "2026-12-03", "label": "DEFECT"}).json()
+    unreviewed = api.get("/api/v1/queue/", {"date": "2026-12-03", "reviewed": "no"}).json()
+    reviewed = api.get("/api/v1/queue/", {"date": "2026-12-03", "reviewed": "yes"}).json()
 
     assert [group["car"] for group in defect_only["groups"]] == ["22가2222"]
     assert [group["car"] for group in unreviewed["groups"]] == ["22가2222"]
@@ -64,8 +64,8 @@ def test_queue_filters_by_label_and_review(api, day_of_photos, inspector):
 
 
 def test_queue_pages_follow_the_cursor(api, day_of_photos):
-    first = api.get("/api/v1/queue/", {"date": "2026-12-03", "page_size": 1}).data
-    second = api.get(first["next"]).data
+    first = api.get("/api/v1/queue/", {"date": "2026-12-03", "page_size": 1}).json()
+    second = api.get(first["next"]).json()
 
     assert [group["car"] for group in first["groups"]] == ["11가1111"]
     assert [group["car"] for group in second["groups"]] == ["22가2222"]
@@ -77,5 +77,5 @@ def test_queue_rejects_bad_date_and_cursor(api):
     bad_cursor = api.get("/api/v1/queue/", {"cursor": "not-a-cursor"})
 
     assert bad_date.status_code == 400
-    assert set(bad_date.data["fields"]) == {"date", "label"}
+    assert set(bad_date.json()["fields"]) == {"date", "label"}
     assert bad_cursor.status_code == 404

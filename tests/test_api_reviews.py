@@ -45,9 +45,9 @@ def test_confirm_records_predicted_label(api, photo, inspector):
     response = review(api, photo, "confirm")
 
     assert response.status_code == 201
-    assert response.data["labels"] == ["DIRT"]
-    assert response.data["training_label"]["labels"] == ["DIRT"]
-    assert response.data["photo_revision"] == 1
+    assert response.json()["labels"] == ["DIRT"]
+    assert response.json()["training_label"]["labels"] == ["DIRT"]
+    assert response.json()["photo_revision"] == 1
     assert codes(current_training_label(photo)) == ["DIRT"]
     assert current_training_label(photo).author == inspector
 
@@ -72,8 +72,8 @@ def test_stale_revision_is_409_and_nothing_stored(api, photo, inspector):
     response = review(api, photo, "confirm", revision=0)
 
     assert response.status_code == 409
-    assert response.data["code"] == "stale_revision"
-    assert "reload" in response.data["detail"]
+    assert response.json()["code"] == "stale_revision"
+    assert "reload" in response.json()["detail"]
     assert not Review.objects.exists()
     assert codes(current_training_label(photo)) == ["NORMAL"]
 
@@ -99,7 +99,7 @@ def test_invalid_review_names_the_field(api, photo, action, labels, field):
     response = review(api, photo, action, labels=labels)
 
     assert response.status_code == 400
-    assert field in response.data["fields"]
+    assert field in response.json()["fields"]
     assert not TrainingLabel.objects.exists()
 
 
@@ -107,14 +107,14 @@ def test_missing_revision_and_photo_are_named(api):
     response = api.post("/api/v1/reviews/", {"action": "confirm"}, format="json")
 
     assert response.status_code == 400
-    assert set(response.data["fields"]) == {"photo", "revision"}
+    assert set(response.json()["fields"]) == {"photo", "revision"}
 
 
 def test_confirm_without_prediction_is_400(api):
     response = review(api, make_photo(), "confirm")
 
     assert response.status_code == 400
-    assert "no prediction" in response.data["fields"]["action"][0]
+    assert "no prediction" in response.json()["fields"]["action"][0]
 
 
 def test_inactive_label_cannot_correct(api, photo):
@@ -125,4 +125,4 @@ def test_inactive_label_cannot_correct(api, photo):
     response = review(api, photo, "correct", labels=["SEAT"])
 
     assert response.status_code == 400
-    assert "SEAT" in response.data["fields"]["labels"][0]
+    assert "SEAT" in response.json()["fields"]["labels"][0]

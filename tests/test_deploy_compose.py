@@ -62,6 +62,18 @@ def test_compose_urls_name_compose_services():
     assert url_host(environment["DATABASE_URL"])[0] in SERVICES
     assert url_host(environment["CELERY_BROKER_URL"])[0] in SERVICES
     assert url_host(environment["AWS_S3_ENDPOINT_URL"])[0] in SERVICES
+    assert url_host(environment["SOFAR_CACHE_URL"])[0] in SERVICES
+
+
+def test_compose_cache_is_not_the_broker_and_evicts():
+    """An LRU cache on the broker's Redis could evict queued tasks; a cache without a limit fills memory."""
+    environment = environment_of(APP_SERVICES["web"])
+    cache_host = url_host(environment["SOFAR_CACHE_URL"])[0]
+    command = " ".join(SERVICES[cache_host]["command"])
+
+    assert cache_host != url_host(environment["CELERY_BROKER_URL"])[0]
+    assert "--maxmemory-policy allkeys-lru" in command
+    assert "--maxmemory " in command
 
 
 def test_compose_gpu_worker_reserves_an_nvidia_gpu():
@@ -89,7 +101,8 @@ def test_compose_environment_loads_production_settings():
         "import json, django; django.setup(); from django.conf import settings; "
         "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], 'broker': settings.CELERY_BROKER_URL, "
         "'storage': settings.STORAGES['default']['BACKEND'], 'bucket': settings.STORAGES['default']['OPTIONS']['bucket_name'], "
-        "'time_zone': settings.TIME_ZONE, 'debug': settings.DEBUG}))"
+        "'time_zone': settings.TIME_ZONE, 'debug': settings.DEBUG, 'cache': settings.CACHES['default']['BACKEND'], "
+        "'sessions': settings.SESSION_ENGINE, 'shared_cache_seconds': settings.SOFAR_SHARED_CACHE_SECONDS}))"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -101,3 +114,6 @@ def test_compose_environment_loads_production_settings():
     assert loaded["bucket"] == "sofar-media"
     assert loaded["time_zone"] == "Asia/Seoul"
     assert loaded["debug"] is False
+    assert loaded["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert loaded["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert loaded["shared_cache_seconds"] > 0

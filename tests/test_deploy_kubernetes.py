@@ -20,7 +20,8 @@ def of_kind(kind):
 
 
 CONFIG = of_kind("ConfigMap")["sofar-config"]["data"]
-DEPLOYMENTS = of_kind("Deployment")
+CACHE = of_kind("Deployment").pop("sofar-cache")
+DEPLOYMENTS = {name: deployment for name, deployment in of_kind("Deployment").items() if deployment is not CACHE}
 SCALED_OBJECTS = of_kind("ScaledObject")
 WORKLOADS = {**DEPLOYMENTS, **of_kind("Job")}
 
@@ -150,3 +151,16 @@ def test_migration_job_migrates():
 
     assert containers(job)[0]["command"] == ["python", "manage.py", "migrate", "--no-input"]
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_cache_is_an_evicting_redis_apart_from_the_broker():
+    """An LRU cache on the broker's Redis could evict queued tasks; a cache without a limit fills memory."""
+    service = of_kind("Service")["sofar-cache"]
+    container = containers(CACHE)[0]
+    arguments = " ".join(container["args"])
+
+    assert image_name(container["image"]) == "redis"
+    assert "--maxmemory-policy allkeys-lru" in arguments
+    assert service["spec"]["selector"] == CACHE["spec"]["template"]["metadata"]["labels"]
+    assert url_host(CONFIG["SOFAR_CACHE_URL"])[0] == "sofar-cache.sofar.svc.cluster.local"
+    assert url_host(CONFIG["SOFAR_CACHE_URL"])[0] != url_host(CONFIG["CELERY_BROKER_URL"])[0]

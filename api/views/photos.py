@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from api.caching import CachedListMixin
 from api.exceptions import Conflict, PayloadTooLarge
 from api.filters import PhotoFilter, PredictionFilter
 from api.schema import error_responses
@@ -64,7 +65,7 @@ def too_large(message, size):
         },
     ),
 )
-class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PhotoViewSet(CachedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     filterset_class = PhotoFilter
     # The only body this view reads is the upload form.
     parser_classes = [MultiPartParser, FormParser]
@@ -150,7 +151,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     list=extend_schema(summary="List predictions", responses={200: PredictionSerializer(many=True)}),
     retrieve=extend_schema(summary="Show a prediction", responses={200: PredictionSerializer}),
 )
-class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
+class PredictionViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PredictionSerializer
     filterset_class = PredictionFilter
     required_permissions = {"list": "inspection.view_photo", "retrieve": "inspection.view_photo"}

@@ -4,9 +4,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from api.caching import cached_json
 from api.schema import error_responses
 from api.serializers import QueueQuerySerializer, QueueSerializer
 from inspection.services.queue import QueueFilters, ood_count, ood_page, parse_cursor, queue_page
@@ -40,8 +40,11 @@ class QueueViewSet(viewsets.ViewSet):
         filters = QueueFilters(
             label=params.get("label", ""), reviewed=params.get("reviewed", ""), min_probability=params["min_probability"]
         )
-        groups, next_cursor = queue_page(day, filters, after=cursor, size=params["page_size"])
 
-        next_url = replace_query_param(request.build_absolute_uri(), "cursor", next_cursor) if next_cursor else None
-        queue = {"date": day, "next": next_url, "groups": groups, "ood_count": ood_count(day), "ood_items": ood_page(day)[0]}
-        return Response(QueueSerializer(queue, context={"request": request}).data)
+        def build():
+            groups, next_cursor = queue_page(day, filters, after=cursor, size=params["page_size"])
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", next_cursor) if next_cursor else None
+            queue = {"date": day, "next": next_url, "groups": groups, "ood_count": ood_count(day), "ood_items": ood_page(day)[0]}
+            return QueueSerializer(queue, context={"request": request}).data
+
+        return cached_json(self, request, build, day=day)

@@ -7,6 +7,7 @@ from django.db.models import F
 from inference import ood
 from inference.models import InferenceRunItem, Prediction, queue_probability
 from inspection.models import Label, Photo
+from inspection.shared_cache import invalidate_days
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def record_predictions(version, logits_by_photo, run_id=None):
             InferenceRunItem.objects.filter(run_id=run_id, photo_id__in=photo_ids).update(
                 status=InferenceRunItem.Status.CLASSIFIED
             )
+        # Bulk inserts and updates send no model signals.
+        invalidate_days(uploaded_at.values())
     return len(new_ids)
 
 
@@ -70,6 +73,7 @@ def record_failures(failures, run_id=None):
     with transaction.atomic():
         for photo_id, reason in failures.items():
             Photo.objects.filter(id=photo_id).update(status=Photo.Status.FAILED, failure_reason=str(reason)[:500])
+        invalidate_days(Photo.objects.filter(id__in=list(failures)).values_list("uploaded_at", flat=True))
         if run_id is not None:
             InferenceRunItem.objects.filter(run_id=run_id, photo_id__in=list(failures)).update(
                 status=InferenceRunItem.Status.FAILED

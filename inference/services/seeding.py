@@ -18,6 +18,7 @@ from PIL import Image
 from inference.models import ModelVersion, Prediction, queue_probability
 from inference.services.days import day_bounds, photos_uploaded_on
 from inspection.models import Car, Label, Photo
+from inspection.shared_cache import invalidate_all
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ def seed_day(day, photo_count, car_count, seed=0, progress=None):
             chunk = photos[offset : offset + COPY_BATCH]
             insert_rows(Prediction, [random_prediction(rng, photo, version, labels, codes, weights) for photo in chunk])
             progress(f"{offset + len(chunk)} predictions")
+        # COPY and bulk inserts send no model signals; the cars are shared by every day.
+        invalidate_all()
     if connection.vendor == "postgresql":
         # Fresh statistics, so the planner sees the new rows as it would after autovacuum.
         with connection.cursor() as cursor:

@@ -4,16 +4,20 @@ import logging
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from inspection import shared_cache
 from inspection.forms import QueueFilterForm
 from inspection.models import Car, Label, Photo, Review, WorkOrder
 from inspection.services.orders import InvalidOrder, InvalidTransition, dispatch_order, withdraw_dispatch
 from inspection.services.queue import ood_count, ood_page, queue_item, queue_page
 from inspection.services.reviews import InvalidReview, last_review, submit_review, undo_review
 from inspection.views.access import permission_required, safe_next
+from inspection.views.shared_fragments import orders_slot, personalise, render_shared
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +25,11 @@ logger = logging.getLogger(__name__)
 SHORTCUT_KEYS = "1234567890"
 
 
-def correction_labels():
+def correction_choices():
+    """Render the label checkboxes of the correction form, the same on every photo of a page."""
     labels = list(Label.objects.active())
-    return [(SHORTCUT_KEYS[index] if index < len(SHORTCUT_KEYS) else "", label) for index, label in enumerate(labels)]
+    keyed = [(SHORTCUT_KEYS[index] if index < len(SHORTCUT_KEYS) else "", label) for index, label in enumerate(labels)]
+    return render_to_string("queue/_correction_choices.html", {"correction_labels": keyed})
 
 
 def open_orders_by_car(car_ids):
@@ -37,16 +43,29 @@ def open_orders_by_car(car_ids):
 def queue(request):
     form = QueueFilterForm(request.GET or None, initial={"date": timezone.localdate()})
     filters, day = form.queue_filters()
-    tab = "irrelevant" if request.GET.get("tab") == "irrelevant" else "queue"
+    can_review = request.user.has_perm("inspection.review_photo")
+    can_dispatch = request.user.has_perm("inspection.dispatch_order")
 
+    def build():
+        return queue_content(request, form, filters, day, can_review, can_dispatch)
+
+    # Everyone with the same rights sees the same queue of a day; only the CSRF token and
+    # the withdraw buttons of one's own orders differ, and personalise() fills those in.
+    parts = ("queue-page", request.get_full_path(), get_language(), can_review, can_dispatch)
+    content = shared_cache.cached(parts, build, day=day)
+    return render(request, "queue/page.html", {"content": personalise(request, content, open_orders_by_car)})
+
+
+def queue_content(request, form, filters, day, can_review, can_dispatch):
+    """Render the filters, tabs and cards of the queue, with placeholders for each user's parts."""
+    tab = "irrelevant" if request.GET.get("tab") == "irrelevant" else "queue"
     groups, next_cursor, ood_items, ood_next_cursor = [], "", [], ""
     if tab == "irrelevant":
         ood_items, ood_next_cursor = ood_page(day, after=request.GET.get("ood_after", ""))
     else:
         groups, next_cursor = queue_page(day, filters, after=request.GET.get("after", ""))
-    orders = open_orders_by_car([group.car.pk for group in groups if group.car])
     for group in groups:
-        group.open_orders = orders.get(group.car.pk, []) if group.car else []
+        group.orders_slot = orders_slot(group.car.pk) if group.car else ""
 
     context = {
         "form": form,
@@ -58,17 +77,17 @@ def queue(request):
         "next_cursor": next_cursor,
         "ood_next_cursor": ood_next_cursor,
         "is_first_page": not request.GET.get("after") and not request.GET.get("ood_after"),
-        "correction_labels": correction_labels(),
-        "can_review": request.user.has_perm("inspection.review_photo"),
-        "can_dispatch": request.user.has_perm("inspection.dispatch_order"),
+        "correction_choices": correction_choices(),
+        "can_review": can_review,
+        "can_dispatch": can_dispatch,
     }
-    return render(request, "queue/page.html", context)
+    return render_shared(request, "queue/_content.html", context)
 
 
 def render_photo(request, photo, message="", is_error=False):
     context = {
         "item": queue_item(photo),
-        "correction_labels": correction_labels(),
+        "correction_choices": correction_choices(),
         "can_review": request.user.has_perm("inspection.review_photo"),
         "message": message,
         "is_error": is_error,

@@ -156,6 +156,18 @@ SOFAR_CUDA_BF16 = env_bool("SOFAR_CUDA_BF16", True)
 # JPEG decoding with nvJPEG on CUDA workers; other formats are always decoded by Pillow.
 SOFAR_GPU_DECODE = env_bool("SOFAR_GPU_DECODE", True)
 
+# A cache shared by every process (Redis) when SOFAR_CACHE_URL names one: the upload rate
+# limit then holds across web processes, sessions are read from it, and the queue and the
+# API lists are cached until the data under them changes (inspection.shared_cache). Without
+# it each process keeps its own memory cache, which cannot see another process's writes,
+# so nothing is cached across requests.
+SOFAR_CACHE_URL = env_str("SOFAR_CACHE_URL", "")
+if SOFAR_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": SOFAR_CACHE_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Entries of older generations are never read again; this bounds how long they take memory.
+SOFAR_SHARED_CACHE_SECONDS = env_int("SOFAR_SHARED_CACHE_SECONDS", 120 if SOFAR_CACHE_URL else 0)
+
 # Celery. The default broker is kombu's filesystem transport under the data folder,
 # so one machine runs web, worker and beat without a broker server.
 BROKER_DIR = DATA_DIR / "broker"

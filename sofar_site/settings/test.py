@@ -15,6 +15,11 @@ MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(TEST_DATA_DIR / "media")))
 # across test runs and between the two database passes.
 SOFAR_FEATURE_CACHE_DIR = TEST_DATA_DIR / "cache" / "features"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Each test process keeps its own cache, whatever SOFAR_CACHE_URL says; the tests of
+# inspection.shared_cache turn caching on themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SOFAR_SHARED_CACHE_SECONDS = 0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(TEST_DATA_DIR / "test-sofar.sqlite3")}
