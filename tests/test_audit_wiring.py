@@ -2,6 +2,7 @@
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from audit.services import history, record
@@ -197,6 +198,23 @@ def test_audit_screen_is_in_korean(client, entries):
     page = response.content.decode()
     assert "감사 기록" in page
     assert "Audit log" not in page
+
+
+def test_audit_changes_read_in_korean(client, entries):
+    client.force_login(user_in_role("admin-kim", LABELING_ADMIN))
+
+    page = client.get(reverse("inspection:audit_log"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    with translation.override("ko"):
+        status_name, dispatched = str(_("status")), str(WorkOrder.Status.DISPATCHED.label)
+        confirmed, normal, no = str(Review.Action.CONFIRM.label), label("NORMAL").display_name, str(_("No"))
+    assert f"<dt>{status_name}</dt>" in page
+    assert f"→ {dispatched}</dd>" in page
+    assert f"<dd>{confirmed}</dd>" in page
+    assert f"<del>{normal}</del>" in page
+    assert f"<del>{no}</del>" in page
+    assert "<dt>status</dt>" not in page
+    assert "false" not in page
 
 
 @pytest.mark.parametrize("role", [INSPECTOR, OPERATIONS_MANAGER, None])

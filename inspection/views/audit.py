@@ -1,13 +1,13 @@
 """The labeling admin's audit log: who reviewed, relabelled, changed an order or a model, and when."""
-import json
-
 from django import forms
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
+from inspection.models import Label
 from inspection.views.access import permission_required
+from inspection.views.audit_values import entry_changes
 
 PAGE_SIZE = 50
 
@@ -41,29 +41,14 @@ class AuditFilterForm(forms.Form):
         return entries
 
 
-def shown_value(value):
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def changes(entry):
-    """Return (field, value before, value after) for each field in the entry's before or after."""
-    before, after = entry.before or {}, entry.after or {}
-    fields = list(before) + [field for field in after if field not in before]
-    return [
-        (field, shown_value(before[field]) if field in before else "", shown_value(after[field]) if field in after else "")
-        for field in fields
-    ]
-
-
 @permission_required("audit.view_auditentry")
 def audit_log(request):
     form = AuditFilterForm(request.GET or None)
     page = Paginator(form.filter(AuditEntry.objects.all()), PAGE_SIZE).get_page(request.GET.get("page"))
+    label_names = {label.code: label.display_name for label in Label.objects.all()}
     for entry in page.object_list:
         entry.action_name = ACTION_NAMES.get(entry.action, entry.action)
-        entry.changes = changes(entry)
+        entry.changes = entry_changes(entry, label_names)
     query = request.GET.copy()
     query.pop("page", None)
 
