@@ -1,7 +1,7 @@
 """Responses that many users read alike, kept in the shared cache until the data under them changes.
 
 A cached response is stored under generation numbers that the cache itself keeps. One
-covers what every page shows: labels, cars, users, model versions and work orders. One per
+covers what every page shows: labels, cars, users and model versions. One per
 upload day covers the photos of that day with their predictions, reviews and training
 labels, and one covers lists not restricted to a day. A write bumps the numbers it touches,
 so entries built before it are never read again and expire on their own.
@@ -16,9 +16,12 @@ Every web process and worker must share the cache (Redis), or a worker's write c
 reach the web processes. So caching is off unless SOFAR_SHARED_CACHE_SECONDS is above 0,
 which the settings do only when SOFAR_CACHE_URL names a Redis server.
 """
+import functools
 import hashlib
 import logging
+import secrets
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,9 +34,19 @@ logger = logging.getLogger(__name__)
 
 ALL = "sofar:generation:all"
 UNDATED = "sofar:generation:undated"
+# A generation number outlives every response stored under it. A key that expired or was
+# evicted restarts at a random 62-bit number, so no live response was stored under it.
+GENERATION_SECONDS = 7 * 24 * 3600
 # A request that finds another one building the same response waits up to this long for it.
 BUILD_WAIT_SECONDS = 2
 BUILD_LOCK_SECONDS = 30
+# After a cache error this process leaves the cache alone for this long, so a Redis that
+# hangs costs one socket timeout, not one per cache call.
+RETRY_AFTER_SECONDS = 5
+# The code files whose output is cached: a release that changes them starts new entries.
+RELEASE_FILES = ("templates/**/*.html", "locale/**/*.po", "*/locale/**/*.po", "inspection/**/*.py", "api/**/*.py", "inference/**/*.py")
+
+_unavailable_until = 0.0
 
 
 def day_key(day):
@@ -41,7 +54,28 @@ def day_key(day):
 
 
 def enabled():
-    return settings.SOFAR_SHARED_CACHE_SECONDS > 0
+    return settings.SOFAR_SHARED_CACHE_SECONDS > 0 and time.monotonic() >= _unavailable_until
+
+
+def _failed(message):
+    global _unavailable_until
+    _unavailable_until = time.monotonic() + RETRY_AFTER_SECONDS
+    logger.warning("%s; the shared cache is skipped for %s s", message, RETRY_AFTER_SECONDS, exc_info=True)
+
+
+@functools.cache
+def release_digest():
+    """Return a digest of the templates, translations and code that render cached responses.
+
+    Every process of one release computes the same digest, so they share entries, while
+    the processes of a release being rolled out never serve pages of the previous one.
+    """
+    root = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    for path in sorted({path for pattern in RELEASE_FILES for path in root.glob(pattern)}):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _bump(keys):
@@ -49,27 +83,29 @@ def _bump(keys):
         try:
             cache.incr(key)
         except ValueError:
-            # The key is missing or was evicted: restart from the clock, which is above any number it had.
-            cache.set(key, time.time_ns(), timeout=None)
+            cache.set(key, secrets.randbits(62), timeout=GENERATION_SECONDS)
 
 
 def _bump_now_and_after_commit(keys):
-    if not enabled():
+    if settings.SOFAR_SHARED_CACHE_SECONDS <= 0:
         return
     keys = list(keys)
-    try:
-        _bump(keys)
-    except Exception:
-        logger.warning("could not invalidate the shared cache; entries expire after %s s", settings.SOFAR_SHARED_CACHE_SECONDS, exc_info=True)
-        return
+    if enabled():
+        try:
+            _bump(keys)
+        except Exception:
+            _failed("could not invalidate the shared cache")
+    # Even when the first bump failed: the cache may be back by the commit.
     transaction.on_commit(lambda: _bump_after_commit(keys))
 
 
 def _bump_after_commit(keys):
+    if not enabled():
+        return
     try:
         _bump(keys)
     except Exception:
-        logger.warning("could not invalidate the shared cache after a commit", exc_info=True)
+        _failed("could not invalidate the shared cache after a commit")
 
 
 def invalidate_days(days):
@@ -85,7 +121,7 @@ def invalidate_all():
 
 
 def cached(parts, build, day=None):
-    """Return `build()`, from the shared cache when it holds a result built since the last write.
+    """Return `build()`, from the shared cache when it contains a result built since the last write.
 
     `parts` names the response (path, language, permissions, ...); `day` is the upload day
     it is restricted to, or None for data of any day. A cache that fails is skipped.
@@ -95,17 +131,17 @@ def cached(parts, build, day=None):
     generation_keys = [ALL, day_key(day) if day else UNDATED]
     try:
         generations = cache.get_many(generation_keys)
-        missing = {key: time.time_ns() for key in generation_keys if key not in generations}
-        for key, value in missing.items():
-            # add() keeps a number another process set meanwhile; read back what won.
-            if not cache.add(key, value, timeout=None):
-                value = cache.get(key, value)
-            generations[key] = value
-        digest = hashlib.sha256(repr((tuple(generations[key] for key in generation_keys), parts)).encode()).hexdigest()
+        for key in generation_keys:
+            if key not in generations:
+                # add() keeps a number another process set meanwhile; read back what won.
+                cache.add(key, secrets.randbits(62), timeout=GENERATION_SECONDS)
+                generations[key] = cache.get(key)
+        numbers = tuple(generations[key] for key in generation_keys)
+        digest = hashlib.sha256(repr((release_digest(), numbers, parts)).encode()).hexdigest()
         key = f"sofar:response:{digest}"
         value = cache.get(key)
     except Exception:
-        logger.warning("the shared cache failed; building the response without it", exc_info=True)
+        _failed("the shared cache failed; building the response without it")
         return build()
     return value if value is not None else _build_once(key, build)
 
@@ -113,7 +149,7 @@ def cached(parts, build, day=None):
 def _build_once(key, build):
     """Build the response of `key` in one request while the others asking for it wait for it.
 
-    After a write, every web process misses the same entry at once; building it in all of
+    After a write, every web process misses the same entry at once. Building it in all of
     them would multiply the work by the number of processes, just when it is needed fast.
     """
     lock = f"{key}:building"
@@ -122,30 +158,39 @@ def _build_once(key, build):
     except Exception:
         leader = True
     if not leader:
-        deadline = time.monotonic() + BUILD_WAIT_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(0.01)
-            value = _get_quietly(key)
-            if value is not None:
-                return value
-        # The builder is slow or gone: build here rather than keep the user waiting.
+        value = _wait_for(key, lock)
+        if value is not None:
+            return value
+        # The builder failed, is slow or is gone: build here rather than keep the user waiting.
     try:
         value = build()
         try:
             cache.set(key, value, settings.SOFAR_SHARED_CACHE_SECONDS)
         except Exception:
-            logger.warning("could not store a response in the shared cache", exc_info=True)
+            _failed("could not store a response in the shared cache")
     finally:
         if leader:
             _delete_quietly(lock)
     return value
 
 
-def _get_quietly(key):
-    try:
-        return cache.get(key)
-    except Exception:
-        return None
+def _wait_for(key, lock):
+    """Return the value another request is building under `key`, or None when its lock goes without one."""
+    deadline = time.monotonic() + BUILD_WAIT_SECONDS
+    pause = 0.005
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+        try:
+            found = cache.get_many([key, lock])
+        except Exception:
+            return None
+        if key in found:
+            return found[key]
+        if lock not in found:
+            # Released without a value: the build raised (an invalid filter, say).
+            return None
+    return None
 
 
 def _delete_quietly(key):
@@ -176,6 +221,10 @@ def _photo_data_changed(sender, instance, **kwargs):
 
 
 def _shared_data_changed(sender, **kwargs):
+    update_fields = kwargs.get("update_fields")
+    # Each log-in saves the user's last_login, which no cached response shows.
+    if sender is get_user_model() and update_fields and set(update_fields) <= {"last_login"}:
+        return
     invalidate_all()
 
 
@@ -192,10 +241,11 @@ def _relation_changed(handler):
 def connect_signals():
     """Bump the generations on every write to what the cached responses show."""
     from inference.models import ModelVersion, Prediction
-    from inspection.models import Car, Label, Photo, Review, TrainingLabel, WorkOrder
+    from inspection.models import Car, Label, Photo, Review, TrainingLabel
 
     photo_models = [Photo, Prediction, Review, TrainingLabel]
-    shared_models = [Car, Label, WorkOrder, ModelVersion, get_user_model()]
+    # Work orders are not among them: the queue page adds them per request, and no cached list shows them.
+    shared_models = [Car, Label, ModelVersion, get_user_model()]
     for model in photo_models:
         post_save.connect(_photo_data_changed, sender=model, dispatch_uid=f"shared-cache-save-{model._meta.label}")
         post_delete.connect(_photo_data_changed, sender=model, dispatch_uid=f"shared-cache-delete-{model._meta.label}")

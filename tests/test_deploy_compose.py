@@ -115,5 +115,5 @@ def test_compose_environment_loads_production_settings():
     assert loaded["time_zone"] == "Asia/Seoul"
     assert loaded["debug"] is False
     assert loaded["cache"] == "django.core.cache.backends.redis.RedisCache"
-    assert loaded["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert loaded["sessions"] == "django.contrib.sessions.backends.db"
     assert loaded["shared_cache_seconds"] > 0

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,13 +21,19 @@ from inspection.models import Label
 from inspection.roles import INSPECTOR
 from inspection.services.orders import dispatch_order
 from inspection.services.reviews import submit_review
-from tests.inspection_data import make_photo, make_version, predict, user_in_role
+from tests.inspection_data import jpeg_bytes, make_photo, make_version, predict, user_in_role
 
 pytestmark = pytest.mark.django_db
 
 DAY = date(2026, 12, 3)
 OTHER_DAY = date(2026, 12, 2)
 QUEUE_URL = f"{reverse('inspection:queue')}?date={DAY.isoformat()}"
+
+
+@pytest.fixture(autouse=True)
+def cache_available(monkeypatch):
+    """Forget a cache failure that an earlier test left this process waiting out."""
+    monkeypatch.setattr(shared_cache, "_unavailable_until", 0.0)
 
 
 @pytest.fixture
@@ -65,7 +72,7 @@ def test_response_rebuilt_after_write_to_its_day(caching):
     assert shared_cache.cached(("page",), build, day=DAY) == 3
 
 
-def test_response_of_any_day_follows_writes_to_every_day(caching):
+def test_undated_response_follows_every_day(caching):
     build = counter()
 
     assert shared_cache.cached(("list",), build) == 1
@@ -89,10 +96,13 @@ def test_nothing_is_cached_when_caching_is_off(settings):
     assert shared_cache.cached(("page",), build, day=DAY) == 2
 
 
-def test_cache_server_that_is_down_only_costs_the_cache(settings, caplog):
+DOWN_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+def test_cache_down_builds_without_it(settings, caplog):
     settings.SOFAR_SHARED_CACHE_SECONDS = 60
     # Nothing listens on port 1 of the loopback interface.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = DOWN_CACHE
     build = counter()
 
     assert shared_cache.cached(("page",), build, day=DAY) == 1
@@ -101,14 +111,56 @@ def test_cache_server_that_is_down_only_costs_the_cache(settings, caplog):
     assert "shared cache failed" in caplog.text
 
 
+def test_failed_cache_is_skipped_for_a_while(settings, caplog):
+    settings.SOFAR_SHARED_CACHE_SECONDS = 60
+    settings.CACHES = DOWN_CACHE
+
+    shared_cache.cached(("page",), counter(), day=DAY)
+    shared_cache.cached(("page",), counter(), day=DAY)
+
+    # The first call failed on the generation numbers; the second did not try the cache again.
+    failures = [record for record in caplog.records if "shared cache failed" in record.getMessage()]
+    assert len(failures) == 1
+
+
+def test_photo_upload_works_with_cache_down(settings, api):
+    settings.CACHES = DOWN_CACHE
+    upload = SimpleUploadedFile("front.jpg", jpeg_bytes())
+
+    response = api.post("/api/v1/photos/", {"image": upload, "car": "12가3456"}, format="multipart")
+
+    assert response.status_code == 201
+
+
+def test_log_in_keeps_cached_pages(caching, dirty_photo):
+    colleague = user_in_role("jun", INSPECTOR)
+    _, client = logged_in("mina")
+    client.get(QUEUE_URL)
+
+    # Logging in saves the user's last_login.
+    Client().force_login(colleague)
+    with CaptureQueriesContext(connection) as hit:
+        client.get(QUEUE_URL)
+
+    assert not reads_predictions(hit)
+
+
 def build_in_thread(parts, build):
+    """Start a thread asking for `parts`; its result, or the ValueError its build raised, lands in the returned list."""
     results = []
-    thread = threading.Thread(target=lambda: results.append(shared_cache.cached(parts, build, day=DAY)))
+
+    def run():
+        try:
+            results.append(shared_cache.cached(parts, build, day=DAY))
+        except ValueError as error:
+            results.append(error)
+
+    thread = threading.Thread(target=run)
     thread.start()
     return thread, results
 
 
-def test_requests_missing_the_same_entry_wait_for_one_build(caching):
+def test_concurrent_misses_share_one_build(caching):
     started = threading.Event()
 
     def slow_build():
@@ -125,7 +177,7 @@ def test_requests_missing_the_same_entry_wait_for_one_build(caching):
     assert results == ["built once"]
 
 
-def test_request_builds_itself_when_the_builder_takes_too_long(caching, monkeypatch):
+def test_slow_builder_is_not_waited_for(caching, monkeypatch):
     monkeypatch.setattr(shared_cache, "BUILD_WAIT_SECONDS", 0.05)
     started, release = threading.Event(), threading.Event()
 
@@ -158,8 +210,28 @@ def test_failed_build_lets_the_next_request_build(caching, monkeypatch):
     assert results == ["built"]
 
 
+def test_waiting_request_builds_when_the_builder_fails(caching, monkeypatch):
+    monkeypatch.setattr(shared_cache, "BUILD_WAIT_SECONDS", 30)
+    started, release = threading.Event(), threading.Event()
+
+    def failing_build():
+        started.set()
+        release.wait(5)
+        raise ValueError("invalid filter")
+
+    thread, _ = build_in_thread(("page",), failing_build)
+    started.wait(5)
+    waiter, results = build_in_thread(("page",), lambda: "own build")
+    release.set()
+    waiter.join(5)
+    thread.join(5)
+
+    # The waiter noticed the released lock instead of waiting 30 s for a value that never came.
+    assert results == ["own build"]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_response_read_before_a_commit_is_not_served_after_it(caching):
+def test_read_before_commit_not_served_after(caching):
     photo = make_photo(day=DAY)
 
     with transaction.atomic():
@@ -191,7 +263,7 @@ def logged_in(username, **client_options):
     return user, client
 
 
-def test_queue_page_is_served_from_the_cache_until_a_review(caching, dirty_photo):
+def test_queue_page_cached_until_review(caching, dirty_photo):
     inspector, client = logged_in("mina")
     client.get(QUEUE_URL)
 
@@ -231,7 +303,7 @@ def withdraw_buttons(page):
     return re.findall(r'data-withdraw="(\d+)"', page)
 
 
-def test_shared_queue_page_shows_withdraw_only_to_the_order_author(caching, dirty_photo):
+def test_withdraw_shown_only_to_order_author(caching, dirty_photo):
     author, author_client = logged_in("mina")
     _, colleague_client = logged_in("jun")
     order, _ = dispatch_order(dirty_photo.car, "wash", author, photos=[dirty_photo])
@@ -247,7 +319,7 @@ def test_shared_queue_page_shows_withdraw_only_to_the_order_author(caching, dirt
     assert withdraw_buttons(author_page) == [str(order.pk)]
 
 
-def test_forms_of_a_shared_queue_page_carry_the_readers_csrf_token(caching, dirty_photo):
+def test_shared_page_forms_carry_reader_token(caching, dirty_photo):
     _, builder = logged_in("jun")
     builder.get(QUEUE_URL)
     _, reader = logged_in("mina", enforce_csrf_checks=True)
@@ -255,7 +327,8 @@ def test_forms_of_a_shared_queue_page_carry_the_readers_csrf_token(caching, dirt
     page = reader.get(QUEUE_URL).content.decode()
     token = re.search(rf'action="/queue/photos/{dirty_photo.pk}/review/".*?name="csrfmiddlewaretoken" value="(\w+)"', page, re.S)
 
-    assert "sofar-csrf" not in page and "sofar-orders" not in page
+    assert "sofar-csrf" not in page
+    assert "sofar-orders" not in page
     response = reader.post(reverse("inspection:review", args=[dirty_photo.pk]), {"action": "confirm", "csrfmiddlewaretoken": token.group(1)})
     assert response.status_code == 302
 
@@ -267,7 +340,7 @@ def api():
     return client
 
 
-def test_photo_list_of_a_day_shows_a_new_upload(caching, api, dirty_photo):
+def test_photo_list_shows_new_upload(caching, api, dirty_photo):
     def ids():
         return [photo["id"] for photo in api.get("/api/v1/photos/", {"day": DAY.isoformat()}).json()["results"]]
 
@@ -308,15 +381,24 @@ def test_invalid_filter_is_refused_every_time(caching, api):
     assert first.status_code == second.status_code == 400
 
 
-def test_redis_cache_serves_and_invalidates(settings, dirty_photo, api):
-    """The production set-up: caching on with the Redis backend, on the Redis test pass."""
+@pytest.fixture
+def redis_cache(settings):
+    """Point the cache at the Redis test server under a prefix of its own, and delete its keys afterwards."""
     broker = settings.CELERY_BROKER_URL
     if not broker.startswith("redis://"):
         pytest.skip("the Redis pass runs this test (CELERY_BROKER_URL names a Redis server there)")
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker, "KEY_PREFIX": uuid.uuid4().hex}
-    }
+    prefix = uuid.uuid4().hex
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker, "KEY_PREFIX": prefix}}
     settings.SOFAR_SHARED_CACHE_SECONDS = 60
+    yield
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def test_redis_cache_serves_and_invalidates(redis_cache, dirty_photo, api):
+    """The production set-up: caching on with the Redis backend, on the Redis test pass."""
 
     def names():
         return [photo["original_name"] for photo in api.get("/api/v1/photos/", {"day": DAY.isoformat()}).json()["results"]]

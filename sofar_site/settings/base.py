@@ -157,16 +157,25 @@ SOFAR_CUDA_BF16 = env_bool("SOFAR_CUDA_BF16", True)
 SOFAR_GPU_DECODE = env_bool("SOFAR_GPU_DECODE", True)
 
 # A cache shared by every process (Redis) when SOFAR_CACHE_URL names one: the upload rate
-# limit then holds across web processes, sessions are read from it, and the queue and the
-# API lists are cached until the data under them changes (inspection.shared_cache). Without
+# limit then holds across web processes, and the queue and the API lists are cached until
+# the data under them changes (inspection.shared_cache). Sessions stay in the database
+# only: a log-out must end a session even while the cache is unreachable. Without
 # it each process keeps its own memory cache, which cannot see another process's writes,
 # so nothing is cached across requests.
 SOFAR_CACHE_URL = env_str("SOFAR_CACHE_URL", "")
 if SOFAR_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": SOFAR_CACHE_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": SOFAR_CACHE_URL,
+            # A cache that hangs must cost a request little: every caller survives a cache error.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 # Entries of older generations are never read again; this bounds how long they take memory.
-SOFAR_SHARED_CACHE_SECONDS = env_int("SOFAR_SHARED_CACHE_SECONDS", 120 if SOFAR_CACHE_URL else 0)
+# Without a shared cache it is 0 (off) whatever the environment says: a worker's write could
+# not reach the web processes' own caches.
+SOFAR_SHARED_CACHE_SECONDS = env_int("SOFAR_SHARED_CACHE_SECONDS", 120) if SOFAR_CACHE_URL else 0
 
 # Celery. The default broker is kombu's filesystem transport under the data folder,
 # so one machine runs web, worker and beat without a broker server.
