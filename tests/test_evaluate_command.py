@@ -26,12 +26,12 @@ def copy_first(source, target, count):
         shutil.copy(path, target / path.name)
 
 
-def train_small_version(tmp_path):
+def train_small_version(tmp_path, **settings):
     dataset = tmp_path / "dataset"
     for folder, count in TRAINING_PHOTOS.items():
         copy_first(shared_data_path("sofar", "SOFAR_DATASET", folder), dataset / folder, count)
     call_command("import_dataset", dataset, stdout=StringIO())
-    return train_model_version(TrainingConfig(augmented_views=1), activate=True)
+    return train_model_version(TrainingConfig(augmented_views=1, **settings), activate=True)
 
 
 def ood_folder(tmp_path):
@@ -111,6 +111,27 @@ def test_cross_validation_on_external_folder_gives_deviations(tmp_path):
     assert report["tasks"]["defect"]["photos"] == 4
     assert report["std"]["tasks"]["defect"]["accuracy"] is not None
     assert report["std"]["accuracy"] is not None
+
+
+def test_cross_validation_fine_tunes_each_fold(tmp_path, caplog):
+    train_small_version(tmp_path, epochs=2)
+    caplog.set_level("INFO", logger="inference.ml.training")
+
+    report = evaluate_json("--cv", "2", "--recipe", "finetune", "--ood", str(ood_folder(tmp_path)))
+
+    epochs_done = [record.getMessage() for record in caplog.records if record.getMessage().startswith("fine-tuning epoch 2/2")]
+    # Per fold: the fold's network, and the inner one that calibrates its threshold.
+    assert len(epochs_done) == 4
+    assert report["cv"]["recipe"] == "finetune"
+    assert report["settings"]["recipe"] == "finetune"
+    assert len(report["cv"]["per_fold"]) == 2
+    assert 0 <= report["accuracy"] <= 1
+    assert report["ood"]["receipts"]["auroc"]["max_logit"] is not None
+
+
+def test_recipe_without_cross_validation_is_rejected():
+    with pytest.raises(CommandError, match="give --cv K"):
+        call_command("evaluate", "--recipe", "finetune")
 
 
 def test_readable_output_names_the_figures(tmp_path):

@@ -1,12 +1,15 @@
-"""K-fold cross-validation of the training recipe, on cached backbone features."""
+"""K-fold cross-validation of the training recipe: on cached backbone features, or fine-tuning every fold."""
 import logging
 import warnings
 
 import numpy as np
+import torch
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from inference import ood
 from inference.ml.data import stratified_split
+from inference.ml.network import build_classifier
+from inference.ml.training import class_weights, eval_logits, finetune, fit_head
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +55,33 @@ def fold_threshold(train_features, train_examples, label_codes, config, fit):
     validation_rows = [position[id(example)] for example in inner_validation]
     system = fit(train_features[inner_rows], inner_train)
     return ood.calibrate_threshold(system.gate_scores(train_features[validation_rows, 0]), config.ood_keep_rate)
+
+
+def finetuned_fold(train_features, train_examples, label_codes, config):
+    """Fine-tune a fold's network on all its training photos; return (network, OOD threshold or None).
+
+    The threshold is calibrated as training calibrates it, and as `fold_threshold` does for
+    the head recipe: a second network is fine-tuned on the inner training part, and the
+    maximum logits of the inner validation photos set it. So each fold costs two fine-tunings.
+    """
+    network = _finetuned_network(train_features, train_examples, list(range(len(train_examples))), label_codes, config)
+    inner_train, inner_validation = stratified_split(train_examples, config.validation_fraction, config.seed)
+    if not inner_validation:
+        return network, None
+    position = {id(example): index for index, example in enumerate(train_examples)}
+    inner_network = _finetuned_network(train_features, train_examples, [position[id(example)] for example in inner_train], label_codes, config)
+    threshold = ood.calibrate_threshold(ood.max_logit(eval_logits(inner_network, inner_validation)), config.ood_keep_rate)
+    return network, threshold
+
+
+def _finetuned_network(features, examples, rows, label_codes, config):
+    """Fit the head on the cached features of `examples[rows]`, then fine-tune every layer on those photos."""
+    chosen = [examples[row] for row in rows]
+    targets = np.stack([example.target(label_codes) for example in chosen])
+    torch.manual_seed(config.seed)
+    network = build_classifier(len(label_codes)).eval()
+    head = fit_head(features[rows], targets, class_weights(chosen, label_codes), config.head_weight_decay, config.seed)
+    with torch.no_grad():
+        network._fc.weight.copy_(head.weight)
+        network._fc.bias.copy_(head.bias)
+    return finetune(network, chosen, label_codes, config)

@@ -11,8 +11,9 @@
 """
 import io
 import logging
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -41,6 +42,8 @@ class EvaluationRequest:
     ood_dirs: list = field(default_factory=list)
     multilabel_dir: str = None
     folds: int = None
+    # The training mode that cross-validation repeats per fold, when not the version's own.
+    recipe: str = None
     compare: bool = False
     label_map: dict = None
     seed: int = 0
@@ -51,6 +54,7 @@ class EvaluationRequest:
             "ood": list(self.ood_dirs),
             "multilabel": self.multilabel_dir,
             "cv": self.folds,
+            "recipe": self.recipe,
             "compare": self.compare,
             "label_map": self.label_map,
             "seed": self.seed,
@@ -122,6 +126,8 @@ def evaluate_version(version, request, progress=print):
     """Evaluate `version` as `request` sets out, store the report on the version and return it."""
     started = time.monotonic()
     recipe = recipe_of(version)
+    if request.recipe:
+        recipe = replace(recipe, mode=request.recipe)
     sets, training, held_out = load_photo_sets(version, request)
     if not request.test_dir and not request.folds and not held_out:
         raise EvaluationError(
@@ -239,24 +245,38 @@ def cross_validated_report(version, request, recipe, sets, progress):
     for number, (train_rows, test_rows) in enumerate(folds, start=1):
         train_examples = [examples[index] for index in train_rows]
         train_features = features[train_rows]
-        system = fit(train_features, train_examples)
-        system.threshold = crossval.fold_threshold(train_features, train_examples, label_codes, recipe, fit)
-        if external is None:
-            test, truth = features[test_rows, 0], [examples[index].primary_label for index in test_rows]
+        fold_tests = [examples[index] for index in test_rows] if external is None else sets.test
+        truth = [example.primary_label for example in fold_tests] if external is None else truth_of(sets.test)
+        if recipe.mode == "finetune":
+            progress(f"Fold {number}/{len(folds)}: fine-tuning on {len(train_rows)} photos.")
+            network, threshold = crossval.finetuned_fold(train_features, train_examples, label_codes, recipe)
+            system = ConcatenatedSystem(label_codes, network._fc, threshold)
+            # The fine-tuned backbone sees every photo anew; its features are cached only for this fold.
+            with tempfile.TemporaryDirectory() as folder:
+                fold_cache = FeatureCache(network, root=folder)
+                test = features_of(network, fold_tests, 0, fold_cache)[:, 0]
+                fold_ood = {kind: features_of(network, photos, 0, fold_cache)[:, 0] for kind, photos in sets.ood.items()}
+                fold_ml = multilabel_input(features_of(network, sets.multilabel, 0, fold_cache)[:, 0], sets.multilabel) if sets.multilabel else None
         else:
-            test, truth = external, truth_of(sets.test)
+            system = fit(train_features, train_examples)
+            system.threshold = crossval.fold_threshold(train_features, train_examples, label_codes, recipe, fit)
+            test = features[test_rows, 0] if external is None else external
+            fold_ood, fold_ml = ood_sets, ml
         systems = [system]
         if request.compare:
             systems += [
                 train_task_centric(train_features, train_examples, recipe.head_weight_decay, recipe.seed),
                 train_multi_task(train_features, train_examples, label_codes, recipe.head_weight_decay, recipe.seed),
             ]
-        for fold_system in systems:
-            fold_reports[fold_system.name].append(system_report(fold_system, label_codes, (test, truth), ood_sets, ml))
+        fold_reports["concatenated"].append(system_report(system, label_codes, (test, truth), fold_ood, fold_ml))
+        # The baselines are heads on the frozen backbone, whatever the recipe.
+        frozen_test = features[test_rows, 0] if external is None else external
+        for baseline in systems[1:]:
+            fold_reports[baseline.name].append(system_report(baseline, label_codes, (frozen_test, truth), ood_sets, ml))
         pooled_truth += truth
         pooled_predicted += system.predicted_codes(test)
         pooled_test.append((system, test, truth))
-        for kind, ood_features in ood_sets.items():
+        for kind, ood_features in fold_ood.items():
             pooled_ood[kind].append(system.gate_scores(ood_features))
         accuracy = fold_reports["concatenated"][-1]["accuracy"]
         progress(f"Fold {number}/{len(folds)}: {len(train_rows)} training photos, {len(truth)} test photos, accuracy {accuracy:.3f}.")
@@ -267,7 +287,7 @@ def cross_validated_report(version, request, recipe, sets, progress):
     report["std"] = std
     report["cv"] = {
         "folds": len(folds),
-        "recipe": "head" if recipe.mode == "head" else "head (the fine-tuning recipe is too slow to repeat per fold)",
+        "recipe": recipe.mode,
         "augmented_views": recipe.augmented_views,
         "training_photos": len(examples),
         "per_fold": [{"accuracy": fold["accuracy"], "test_photos": len(test_rows)} for fold, (_, test_rows) in zip(fold_reports["concatenated"], folds)],
