@@ -62,6 +62,22 @@ def test_relabel_filters_by_labels_and_confidence(client, admin_user, version):
     assert listed(disagreements_only="on") == [high.pk]
 
 
+def test_relabel_counts_labelled_and_matching_photos(client, admin_user, version):
+    labelled = make_photo(plate="11가1111")
+    predict(labelled, version, top1="DIRT", p1=0.9)
+    add_training_label(labelled, [label("NORMAL")], TrainingLabel.Source.DATASET)
+    unlabelled = make_photo(plate="22나2222")
+    predict(unlabelled, version, top1="DEFECT", p1=0.3)
+
+    everything = client.get(reverse("inspection:relabel")).content.decode()
+    defects = client.get(reverse("inspection:relabel"), {"predicted_label": "DEFECT"}).content.decode()
+
+    assert 'data-training-label-count="1"' in everything
+    assert 'data-match-count="2"' in everything
+    assert 'data-training-label-count="1"' in defects
+    assert 'data-match-count="1"' in defects
+
+
 def test_bulk_relabel_creates_admin_training_labels(client, admin_user, version):
     photos = [make_photo(plate=f"3{index}다3333") for index in range(2)]
     for photo in photos:
