@@ -23,6 +23,16 @@ logger = logging.getLogger(__name__)
 
 # Keys 1-9 then 0 select the first ten labels of the scheme when correcting a prediction.
 SHORTCUT_KEYS = "1234567890"
+# The URLs of each photo card. reverse() once per photo and name cost a queue page about 15 ms.
+PHOTO_URL_NAMES = ("photo_detail", "photo_thumbnail", "review", "undo")
+PK_SLOT = 987654321
+
+
+def set_photo_urls(items):
+    """Set `urls` on each queue item: {URL name: path for its photo}, reversing each name once."""
+    pieces = {name: reverse(f"inspection:{name}", args=[PK_SLOT]).split(str(PK_SLOT)) for name in PHOTO_URL_NAMES}
+    for item in items:
+        item.urls = {name: f"{prefix}{item.photo.pk}{suffix}" for name, (prefix, suffix) in pieces.items()}
 
 
 def correction_choices():
@@ -66,6 +76,7 @@ def queue_content(request, form, filters, day, can_review, can_dispatch):
         groups, next_cursor = queue_page(day, filters, after=request.GET.get("after", ""))
     for group in groups:
         group.orders_slot = orders_slot(group.car.pk) if group.car else ""
+    set_photo_urls([item for group in groups for item in group.items] + ood_items)
 
     context = {
         "form": form,
@@ -85,8 +96,11 @@ def queue_content(request, form, filters, day, can_review, can_dispatch):
 
 
 def render_photo(request, photo, message="", is_error=False):
+    item = queue_item(photo)
+    if item is not None:
+        set_photo_urls([item])
     context = {
-        "item": queue_item(photo),
+        "item": item,
         "correction_choices": correction_choices(),
         "can_review": request.user.has_perm("inspection.review_photo"),
         "message": message,
