@@ -6,11 +6,10 @@ upload day covers the photos of that day with their predictions, reviews and tra
 labels, and one covers lists not restricted to a day. A write bumps the numbers it touches,
 so entries built before it are never read again and expire on their own.
 
-Model signals bump on every save and delete of the models below, once at once and once
-after the transaction commits. The first bump lets a test's own transaction see its
-writes. The second matters in production, because a request that read the data before the
-commit may have stored it under the numbers of the first bump. Writes that bypass signals
-(bulk inserts, queryset updates) call `invalidate_days` or `invalidate_all` themselves.
+Model signals bump on every save and delete of the models below, once the transaction
+commits: a request that read the data before the commit stored it under the old numbers,
+which no request reads after the bump. Writes that bypass signals (bulk inserts, queryset
+updates) call `invalidate_days` or `invalidate_all` themselves.
 
 Every web process and worker must share the cache (Redis), or a worker's write could not
 reach the web processes. So caching is off unless SOFAR_SHARED_CACHE_SECONDS is above 0,
@@ -86,20 +85,14 @@ def _bump(keys):
             cache.set(key, secrets.randbits(62), timeout=GENERATION_SECONDS)
 
 
-def _bump_now_and_after_commit(keys):
+def _bump_after_commit(keys):
     if settings.SOFAR_SHARED_CACHE_SECONDS <= 0:
         return
     keys = list(keys)
-    if enabled():
-        try:
-            _bump(keys)
-        except Exception:
-            _failed("could not invalidate the shared cache")
-    # Even when the first bump failed: the cache may be back by the commit.
-    transaction.on_commit(lambda: _bump_after_commit(keys))
+    transaction.on_commit(lambda: _bump_now(keys))
 
 
-def _bump_after_commit(keys):
+def _bump_now(keys):
     if not enabled():
         return
     try:
@@ -112,12 +105,12 @@ def invalidate_days(days):
     """Invalidate what was cached about the photos uploaded on `days` (dates or aware datetimes)."""
     dates = {timezone.localdate(value) if hasattr(value, "hour") else value for value in days if value is not None}
     if dates:
-        _bump_now_and_after_commit([UNDATED] + [day_key(day) for day in sorted(dates)])
+        _bump_after_commit([UNDATED] + [day_key(day) for day in sorted(dates)])
 
 
 def invalidate_all():
     """Invalidate every cached response."""
-    _bump_now_and_after_commit([ALL])
+    _bump_after_commit([ALL])
 
 
 def cached(parts, build, day=None):

@@ -217,6 +217,21 @@ def test_audit_changes_read_in_korean(client, entries):
     assert "false" not in page
 
 
+def test_audit_screen_shows_any_recorded_value(client):
+    admin = user_in_role("admin-kim", LABELING_ADMIN)
+    order = WorkOrder.objects.create(car=Car.objects.create(plate="56다7890"), kind="wash", created_by=admin)
+    record(admin, "work_order.add", order, before={"labels": [], "photos": [3]}, after={"labels": [7, "DIRT"], "photos": [3, 4], "note": {"a": 1}})
+    client.force_login(admin)
+
+    response = client.get(reverse("inspection:audit_log"), HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "→ 7, Dirt</dd>" in page
+    assert "→ 3, 4</dd>" in page
+    assert '{&quot;a&quot;: 1}' in page
+
+
 @pytest.mark.parametrize("role", [INSPECTOR, OPERATIONS_MANAGER, None])
 def test_audit_screen_rejects_other_roles(client, entries, role):
     client.force_login(user_in_role("someone", role))

@@ -159,6 +159,28 @@ def test_review_rejects_unknown_action(client, inspector, dirty_photo):
     assert not Review.objects.exists()
 
 
+@pytest.mark.parametrize("action", ["confirm", "irrelevant"])
+def test_action_on_unclassified_photo_keeps_its_card(client, inspector, action):
+    photo = make_photo(plate="55마5555")
+
+    review = client.post(reverse("inspection:review", args=[photo.pk]), {"action": action}, **HTMX).content.decode()
+    undo = client.post(reverse("inspection:undo", args=[photo.pk]), **HTMX).content.decode()
+
+    # htmx swaps the card whole, so every answer must be the card with its id and links.
+    for card in (review, undo):
+        assert f'id="photo-{photo.pk}"' in card
+        assert f'href="{reverse("inspection:photo_detail", args=[photo.pk])}"' in card
+
+
+def test_confirm_of_unclassified_photo_is_rejected(client, inspector):
+    photo = make_photo(plate="55마5555")
+
+    card = client.post(reverse("inspection:review", args=[photo.pk]), {"action": "confirm"}, **HTMX).content.decode()
+
+    assert 'class="error"' in card
+    assert not Review.objects.exists()
+
+
 def test_undo_restores_previous_label(client, inspector, dirty_photo):
     client.post(reverse("inspection:review", args=[dirty_photo.pk]), {"action": "confirm"}, **HTMX)
     client.post(reverse("inspection:review", args=[dirty_photo.pk]), {"action": "irrelevant"}, **HTMX)

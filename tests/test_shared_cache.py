@@ -37,6 +37,12 @@ def cache_available(monkeypatch):
 
 
 @pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run the commit callbacks of the writes inside it, as a real commit would; the test's transaction never commits."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def caching(settings):
     settings.SOFAR_SHARED_CACHE_SECONDS = 60
     cache.clear()
@@ -59,24 +65,28 @@ def reads_predictions(queries):
     return any("inference_prediction" in query["sql"] for query in queries.captured_queries)
 
 
-def test_response_rebuilt_after_write_to_its_day(caching):
+def test_response_rebuilt_after_write_to_its_day(caching, committed):
     build = counter()
 
     assert shared_cache.cached(("page",), build, day=DAY) == 1
     assert shared_cache.cached(("page",), build, day=DAY) == 1
-    shared_cache.invalidate_days([OTHER_DAY])
+    with committed():
+        shared_cache.invalidate_days([OTHER_DAY])
     assert shared_cache.cached(("page",), build, day=DAY) == 1
-    shared_cache.invalidate_days([DAY])
+    with committed():
+        shared_cache.invalidate_days([DAY])
     assert shared_cache.cached(("page",), build, day=DAY) == 2
-    shared_cache.invalidate_all()
+    with committed():
+        shared_cache.invalidate_all()
     assert shared_cache.cached(("page",), build, day=DAY) == 3
 
 
-def test_undated_response_follows_every_day(caching):
+def test_undated_response_follows_every_day(caching, committed):
     build = counter()
 
     assert shared_cache.cached(("list",), build) == 1
-    shared_cache.invalidate_days([OTHER_DAY])
+    with committed():
+        shared_cache.invalidate_days([OTHER_DAY])
     assert shared_cache.cached(("list",), build) == 2
 
 
@@ -132,13 +142,14 @@ def test_photo_upload_works_with_cache_down(settings, api):
     assert response.status_code == 201
 
 
-def test_log_in_keeps_cached_pages(caching, dirty_photo):
+def test_log_in_keeps_cached_pages(caching, dirty_photo, committed):
     colleague = user_in_role("jun", INSPECTOR)
     _, client = logged_in("mina")
     client.get(QUEUE_URL)
 
     # Logging in saves the user's last_login.
-    Client().force_login(colleague)
+    with committed():
+        Client().force_login(colleague)
     with CaptureQueriesContext(connection) as hit:
         client.get(QUEUE_URL)
 
@@ -263,7 +274,7 @@ def logged_in(username, **client_options):
     return user, client
 
 
-def test_queue_page_cached_until_review(caching, dirty_photo):
+def test_queue_page_cached_until_review(caching, dirty_photo, committed):
     inspector, client = logged_in("mina")
     client.get(QUEUE_URL)
 
@@ -272,29 +283,32 @@ def test_queue_page_cached_until_review(caching, dirty_photo):
     assert f'data-photo="{dirty_photo.pk}"' in page
     assert not reads_predictions(hit)
 
-    submit_review(dirty_photo, inspector, "confirm")
+    with committed():
+        submit_review(dirty_photo, inspector, "confirm")
 
     assert f'class="photo reviewed" id="photo-{dirty_photo.pk}"' in client.get(QUEUE_URL).content.decode()
 
 
-def test_queue_page_shows_new_predictions_at_once(caching, version):
+def test_queue_page_shows_new_predictions_at_once(caching, version, committed):
     _, client = logged_in("mina")
     photo = make_photo(day=DAY, plate="99가9999")
     assert f'data-photo="{photo.pk}"' not in client.get(QUEUE_URL).content.decode()
 
     logits = np.zeros(len(version.label_codes), dtype=np.float32)
     logits[version.label_codes.index("DEFECT")] = 8.0
-    record_predictions(version, {photo.pk: logits})
+    with committed():
+        record_predictions(version, {photo.pk: logits})
 
     assert f'data-photo="{photo.pk}"' in client.get(QUEUE_URL).content.decode()
 
 
-def test_queue_page_shows_a_renamed_label(caching, dirty_photo):
+def test_queue_page_shows_a_renamed_label(caching, dirty_photo, committed):
     _, client = logged_in("mina", HTTP_ACCEPT_LANGUAGE="en")
     assert "Muddy" not in client.get(QUEUE_URL).content.decode()
     dirt = Label.objects.get(code="DIRT")
     dirt.name_en = "Muddy"
-    dirt.save()
+    with committed():
+        dirt.save()
 
     assert "Muddy" in client.get(QUEUE_URL).content.decode()
 
@@ -340,36 +354,39 @@ def api():
     return client
 
 
-def test_photo_list_shows_new_upload(caching, api, dirty_photo):
+def test_photo_list_shows_new_upload(caching, api, dirty_photo, committed):
     def ids():
         return [photo["id"] for photo in api.get("/api/v1/photos/", {"day": DAY.isoformat()}).json()["results"]]
 
     assert ids() == [dirty_photo.pk]
     with CaptureQueriesContext(connection) as hit:
         assert ids() == [dirty_photo.pk]
-    new = make_photo(day=DAY, plate="77가7777")
+    with committed():
+        new = make_photo(day=DAY, plate="77가7777")
 
     assert not any("inspection_photo" in query["sql"] for query in hit.captured_queries)
     assert sorted(ids()) == sorted([dirty_photo.pk, new.pk])
 
 
-def test_prediction_list_shows_a_new_version_at_once(caching, api, dirty_photo):
+def test_prediction_list_shows_a_new_version_at_once(caching, api, dirty_photo, committed):
     def versions():
         return [row["model_version"] for row in api.get("/api/v1/predictions/", {"day": DAY.isoformat()}).json()["results"]]
 
     assert versions() == ["v1"]
-    newer = make_version(name="v2")
-    record_predictions(newer, {dirty_photo.pk: np.linspace(0, 5, len(newer.label_codes), dtype=np.float32)})
+    with committed():
+        newer = make_version(name="v2")
+        record_predictions(newer, {dirty_photo.pk: np.linspace(0, 5, len(newer.label_codes), dtype=np.float32)})
 
     assert sorted(versions()) == ["v1", "v2"]
 
 
-def test_queue_api_shows_a_review_at_once(caching, api, dirty_photo):
+def test_queue_api_shows_a_review_at_once(caching, api, dirty_photo, committed):
     def review_of_first_photo():
         return api.get("/api/v1/queue/", {"date": DAY.isoformat()}).json()["groups"][0]["items"][0]["review"]
 
     assert review_of_first_photo() is None
-    submit_review(dirty_photo, user_in_role("jun", INSPECTOR), "confirm")
+    with committed():
+        submit_review(dirty_photo, user_in_role("jun", INSPECTOR), "confirm")
 
     assert review_of_first_photo()["action"] == "confirm"
 
@@ -397,7 +414,7 @@ def redis_cache(settings):
         client.delete(*keys)
 
 
-def test_redis_cache_serves_and_invalidates(redis_cache, dirty_photo, api):
+def test_redis_cache_serves_and_invalidates(redis_cache, dirty_photo, api, committed):
     """The production set-up: caching on with the Redis backend, on the Redis test pass."""
 
     def names():
@@ -407,7 +424,8 @@ def test_redis_cache_serves_and_invalidates(redis_cache, dirty_photo, api):
     with CaptureQueriesContext(connection) as hit:
         names()
     dirty_photo.original_name = "rear.jpg"
-    dirty_photo.save()
+    with committed():
+        dirty_photo.save()
 
     assert not any("inspection_photo" in query["sql"] for query in hit.captured_queries)
     assert names() == ["rear.jpg"]

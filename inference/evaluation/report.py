@@ -187,7 +187,7 @@ def render_text(report):
     """Return the report as readable tables: headline figures, per-label figures, comparison, cost."""
     sections = [f"Model version {report['model_version']} on {report['test_set']['source']} ({report['test_set']['photos']} photos)"]
     if report.get("cv"):
-        sections[0] += f", {report['cv']['folds']}-fold cross-validation (mean ± standard deviation)"
+        sections[0] += f", {report['cv']['folds']}-fold cross-validation of the {report['cv']['recipe']} recipe (mean ± standard deviation)"
     sections.append(render_table(table_rows(report, report.get("std")), ("figure", "value")))
 
     if report.get("per_label"):

@@ -19,7 +19,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from inference.models import QUEUE_LABEL_CODES, Prediction
 from inference.services.days import day_bounds
-from inspection.models import Review
+from inspection.models import Photo, Review
 
 PAGE_SIZE = 20
 OOD_PAGE_SIZE = 50
@@ -79,14 +79,21 @@ class CarGroup:
         return [item.photo for item in self.items]
 
 
+def _active_reviews():
+    return Prefetch(
+        "reviews",
+        queryset=Review.objects.filter(withdrawn_at__isnull=True).select_related("author").prefetch_related("labels"),
+        to_attr="active_reviews",
+    )
+
+
 def with_page_relations(predictions):
     """Load what a page shows of each prediction: photo, car, labels, version and active reviews."""
-    active_reviews = Review.objects.filter(withdrawn_at__isnull=True).select_related("author").prefetch_related("labels")
     return (
         predictions.select_related("photo", "photo__car", "top1_label", "top2_label", "model_version")
         # A version's reports can be large JSON, and nothing in the queue shows them.
         .defer("model_version__metrics", "model_version__evaluation", "model_version__training_settings")
-        .prefetch_related(Prefetch("photo__reviews", queryset=active_reviews, to_attr="active_reviews"))
+        .prefetch_related(Prefetch("photo__reviews", queryset=_active_reviews().queryset, to_attr="active_reviews"))
     )
 
 
@@ -237,6 +244,8 @@ def ood_count(day):
 
 
 def queue_item(photo):
-    """Return the queue item of one photo (its newest prediction), for re-rendering after an action."""
+    """Return the queue item of one photo with its newest prediction, or with None before it is classified."""
     prediction = with_page_relations(Prediction.objects.filter(photo=photo)).order_by("-created_at", "-id").first()
-    return QueueItem(prediction.photo, prediction) if prediction else None
+    if prediction is not None:
+        return QueueItem(prediction.photo, prediction)
+    return QueueItem(Photo.objects.select_related("car").prefetch_related(_active_reviews()).get(pk=photo.pk), None)

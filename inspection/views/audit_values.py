@@ -61,10 +61,10 @@ def _value_formatter(field, choices, label_names):
             return "—"
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
-        if field == "labels" and isinstance(value, list):
-            return ", ".join(label_names.get(code, code) for code in value) or "—"
         if isinstance(value, list):
-            return ", ".join(str(item) for item in value) or "—"
+            if field == "labels":
+                value = [label_names.get(code, code) if isinstance(code, str) else code for code in value]
+            return ", ".join(show(item) for item in value) or "—"
         if isinstance(value, str):
             return choices.get(value, value)
         return json.dumps(value, ensure_ascii=False)

@@ -97,8 +97,7 @@ def queue_content(request, form, filters, day, can_review, can_dispatch):
 
 def render_photo(request, photo, message="", is_error=False):
     item = queue_item(photo)
-    if item is not None:
-        set_photo_urls([item])
+    set_photo_urls([item])
     context = {
         "item": item,
         "correction_choices": correction_choices(),
