@@ -6,11 +6,12 @@ import pytest
 from django.db import connection
 from openpyxl import load_workbook
 
-from inspection.models import Car, WorkOrder
+from inspection.models import Car, Label, WorkOrder
 from inspection.roles import INSPECTOR
 from inspection.services.exports import neutralize_cell, orders_csv, orders_xlsx
-from inspection.services.orders import InvalidTransition, change_status, dispatch_order
-from tests.inspection_data import label, make_photo, user_in_role
+from inspection.services.orders import InvalidTransition, change_status, dispatch_order, labels_calling_for
+from inspection.services.reviews import submit_review, undo_review
+from tests.inspection_data import label, make_photo, make_version, predict, user_in_role
 
 
 @pytest.fixture
@@ -138,3 +139,39 @@ def test_xlsx_cells_are_text_not_formulas(inspector):
 
     assert zone.data_type == "s"
     assert zone.value == "'=cmd|' /C calc'!A0"
+
+
+def codes(labels):
+    return [label.code for label in labels]
+
+
+@pytest.mark.django_db
+def test_order_labels_come_from_the_prediction(inspector):
+    photo = make_photo(plate="12가3456")
+    predict(photo, make_version(), top1="DIRT", p1=0.7, top2="DEFECT", p2=0.2)
+
+    assert codes(labels_calling_for(WorkOrder.Kind.WASH, [photo])) == ["DIRT"]
+    assert codes(labels_calling_for(WorkOrder.Kind.REPAIR, [photo])) == ["DEFECT"]
+
+
+@pytest.mark.django_db
+def test_order_labels_follow_the_review(inspector):
+    photo = make_photo(plate="12가3456")
+    predict(photo, make_version(), top1="DIRT", p1=0.7, top2="NORMAL", p2=0.2)
+    review = submit_review(photo, inspector, "correct", [label("DEFECT")])
+
+    assert codes(labels_calling_for(WorkOrder.Kind.WASH, [photo])) == []
+    assert codes(labels_calling_for(WorkOrder.Kind.REPAIR, [photo])) == ["DEFECT"]
+
+    undo_review(review, inspector)
+    assert codes(labels_calling_for(WorkOrder.Kind.WASH, [photo])) == ["DIRT"]
+
+
+@pytest.mark.django_db
+def test_order_labels_include_added_labels(inspector):
+    droppings = Label.objects.create(code="BIRD_DROPPINGS", name_en="Bird droppings", name_ko="새 배설물", action=Label.Action.WASH, position=99)
+    photo = make_photo(plate="12가3456")
+    predict(photo, make_version(), top1="BIRD_DROPPINGS", p1=0.6, top2="NORMAL", p2=0.3)
+    unclassified = make_photo(plate="12가3456", name="rear.jpg")
+
+    assert codes(labels_calling_for(WorkOrder.Kind.WASH, [photo, unclassified])) == [droppings.code]

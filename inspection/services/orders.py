@@ -3,10 +3,12 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from inspection.models import WorkOrder
+from inference.models import Prediction
+from inspection.models import Label, Photo, Review, WorkOrder
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,25 @@ class InvalidTransition(ValueError):
 
 def open_order(car, kind):
     return WorkOrder.objects.filter(car=car, kind=kind, status__in=WorkOrder.OPEN_STATUSES).first()
+
+
+def labels_calling_for(kind, photos):
+    """Return the labels of `photos` whose action is `kind` (Dirt for a wash, say), in scheme order.
+
+    A photo's labels are those of its newest review that was not undone, which an inspector
+    confirmed or corrected; before any review, the top-2 labels of its newest prediction.
+    """
+    found = set()
+    for photo in Photo.objects.filter(pk__in=[photo.pk for photo in photos]).prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.filter(withdrawn_at__isnull=True).order_by("-created_at", "-id"), to_attr="active_reviews"),
+        Prefetch("predictions", queryset=Prediction.objects.filter(is_latest=True), to_attr="latest_predictions"),
+    ):
+        if photo.active_reviews:
+            found.update(label.pk for label in photo.active_reviews[0].labels.all())
+        elif photo.latest_predictions:
+            prediction = photo.latest_predictions[0]
+            found.update((prediction.top1_label_id, prediction.top2_label_id))
+    return list(Label.objects.filter(pk__in=found, action=kind).order_by("position", "code"))
 
 
 def order_contents(order):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from inspection import shared_cache
 from inspection.forms import QueueFilterForm
 from inspection.models import Car, Label, Photo, Review, WorkOrder
-from inspection.services.orders import InvalidOrder, InvalidTransition, dispatch_order, withdraw_dispatch
+from inspection.services.orders import InvalidOrder, InvalidTransition, dispatch_order, labels_calling_for, withdraw_dispatch
 from inspection.services.queue import ood_count, ood_page, queue_item, queue_page
 from inspection.services.reviews import InvalidReview, last_review, submit_review, undo_review
 from inspection.views.access import permission_required, safe_next
@@ -165,8 +165,8 @@ def dispatch(request, car_pk):
     kind = request.POST.get("kind", "")
     photo_ids = [value for value in request.POST.getlist("photos") if value.isascii() and value.isdecimal()]
     photos = list(Photo.objects.filter(car=car, pk__in=photo_ids))
-    # The order carries the labels that call for its kind of work: Dirt for a wash, Defect for a repair.
-    labels = Label.objects.filter(action=kind)
+    # The order carries what its photos show that calls for its kind of work: Dirt for a wash, say.
+    labels = labels_calling_for(kind, photos)
 
     try:
         order, created = dispatch_order(car, kind, request.user, photos=photos, labels=labels)
