@@ -36,8 +36,8 @@ def open_order(car, kind):
 def labels_calling_for(kind, photos):
     """Return the labels of `photos` whose action is `kind` (Dirt for a wash, say), in scheme order.
 
-    A photo's labels are those of its newest review that was not undone, which an inspector
-    confirmed or corrected; before any review, the top-2 labels of its newest prediction.
+    A reviewed photo's labels are those an inspector confirmed or corrected in its newest
+    review that was not undone. A photo not yet reviewed has the top-2 labels of its newest prediction.
     """
     found = set()
     for photo in Photo.objects.filter(pk__in=[photo.pk for photo in photos]).prefetch_related(
