@@ -225,6 +225,9 @@ class Prediction(models.Model):
 class TrainingJob(models.Model):
     """A training run requested from the screens or the API, executed on the `training` queue."""
 
+    # The stages training reports progress in (inference.ml.training), as people read them.
+    STAGE_NAMES = {"features": _("Extracting features"), "finetune": _("Fine-tuning")}
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
@@ -255,3 +258,7 @@ class TrainingJob(models.Model):
     @property
     def percent(self):
         return round(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+    @property
+    def stage_display(self):
+        return self.STAGE_NAMES.get(self.stage, self.stage)

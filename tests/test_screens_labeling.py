@@ -132,6 +132,27 @@ def test_models_page_shows_metrics_and_confusion_matrix(client, admin_user, vers
     assert "--shade: 90%" in content
 
 
+def test_models_page_shows_evaluation_report(client, admin_user, version):
+    version.evaluation = {
+        "test_set": {"source": "the held-out split", "photos": 12},
+        "accuracy": 0.783, "std": {"accuracy": 0.085, "one_class_auroc": {"dirt": 0.06}},
+        "one_class_auroc": {"dirt": 0.97, "defect": 0.93},
+        "ood": {"receipts": {"auroc": {"max_logit": 0.915}}},
+        "cv": {"folds": 5, "recipe": "head"},
+    }
+    version.save()
+
+    content = client.get(reverse("inspection:models")).content.decode()
+
+    assert "평가 보고서" in content
+    assert "<dd>0.783 ± 0.085</dd>" in content
+    assert "<dd>0.970 ± 0.060</dd>" in content
+    assert "<dd>0.930</dd>" in content
+    assert "<dd>0.915</dd>" in content
+    assert "<dd>5 × head</dd>" in content
+    assert "학습에서 뺀 검증 사진 (12)" in content
+
+
 def test_models_page_shows_evaluation_figures(client, admin_user, version):
     default_storage.save("evaluation/v1/roc.png", ContentFile(b"\x89PNG fake"))
     version.evaluation = {"figures": {"roc": "evaluation/v1/roc.png"}}
@@ -199,6 +220,15 @@ def test_job_polling_stops_when_done(client, admin_user):
     assert b"hx-trigger" in running_response.content
     assert done_response.status_code == 286
     assert b"hx-trigger" not in done_response.content
+
+
+def test_job_stage_is_translated(client, admin_user):
+    job = TrainingJob.objects.create(status=TrainingJob.Status.RUNNING, stage="features", progress_done=1, progress_total=4)
+
+    content = client.get(reverse("inspection:training_job", args=[job.pk]), **HTMX).content.decode()
+
+    assert "특징 추출" in content
+    assert "features" not in content
 
 
 def test_dashboard_counts_the_day(client, admin_user, version):

@@ -25,7 +25,7 @@ def neutralize_cell(value):
 def order_headers():
     return [
         _("Car ID"), _("Number plate"), _("Zone"), _("Kind"), _("Labels"),
-        _("Photo links"), _("Created"), _("Status"), _("Dispatched by"),
+        _("Photo links"), _("Created"), _("Status"), _("Requested by"),
     ]
 
 

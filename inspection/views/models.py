@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -44,6 +45,49 @@ def scalar_metrics(metrics):
     return [(METRIC_NAMES.get(key, key), value) for key, value in numbers]
 
 
+# The report's name for its test set when it is the version's own held-out photos.
+HELD_OUT_SOURCE = "the held-out split"
+
+
+def _figure(report, std, *path):
+    """Return "mean ± std" (or the value alone) at `path` of an evaluation report, or None when it is missing."""
+    value, deviation = report, std or {}
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+        deviation = deviation.get(key) if isinstance(deviation, dict) else None
+    if not isinstance(value, (int, float)):
+        return None
+    return f"{value:.3f} ± {deviation:.3f}" if isinstance(deviation, (int, float)) else f"{value:.3f}"
+
+
+def evaluation_summary(report):
+    """Return (name, value) of the headline figures of a stored `evaluate` report, named for people."""
+    if not report:
+        return []
+    std = report.get("std")
+    test_set = report.get("test_set") or {}
+    source = test_set.get("source", "")
+    if source == HELD_OUT_SOURCE:
+        source = gettext_lazy("the held-out split")
+    rows = [(gettext_lazy("Tested on"), format_lazy("{} ({})", source, test_set.get("photos", 0)))]
+    if report.get("cv"):
+        rows.append((gettext_lazy("Cross-validation"), f"{report['cv']['folds']} × {report['cv']['recipe']}"))
+    figures = [
+        (gettext_lazy("Accuracy, whole scheme"), ("accuracy",)),
+        (gettext_lazy("Macro F1"), ("macro_f1",)),
+        (gettext_lazy("Defect task accuracy"), ("tasks", "defect", "accuracy")),
+        (gettext_lazy("Dirt task accuracy"), ("tasks", "dirt", "accuracy")),
+        (gettext_lazy("One-class AUROC, Defect"), ("one_class_auroc", "defect")),
+        (gettext_lazy("One-class AUROC, Dirt"), ("one_class_auroc", "dirt")),
+        (gettext_lazy("False-rejection rate at the threshold"), ("false_rejection_rate",)),
+        (gettext_lazy("Two-label photos with both labels in the top-2"), ("multilabel_top2_hit_rate",)),
+    ]
+    for kind in sorted(report.get("ood") or {}):
+        figures.append((format_lazy(gettext_lazy("Rejection AUROC, {kind} (maximum logit)"), kind=kind), ("ood", kind, "auroc", "max_logit")))
+    rows += [(name, value) for name, path in figures if (value := _figure(report, std, *path)) is not None]
+    return rows
+
+
 def confusion_rows(metrics):
     """Return the confusion matrix as rows of (count, shade 0-100) for an HTML heat map.
 
@@ -67,6 +111,7 @@ def model_list(request):
         version.scalar_metrics = scalar_metrics(version.metrics)
         version.confusion_rows = confusion_rows(version.metrics)
         version.figures = [(name, FIGURE_TITLES.get(name, name)) for name in sorted((version.evaluation or {}).get("figures", {}))]
+        version.evaluation_summary = evaluation_summary(version.evaluation)
         version.threshold_form = ThresholdForm(initial={"ood_threshold": round(version.ood_threshold, 3)}, prefix=f"v{version.pk}")
 
     context = {
