@@ -2,6 +2,7 @@
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
@@ -215,6 +216,18 @@ def test_audit_changes_read_in_korean(client, entries):
     assert f"<del>{no}</del>" in page
     assert "<dt>status</dt>" not in page
     assert "false" not in page
+
+
+def test_audit_target_is_named_in_korean(client, entries):
+    client.force_login(user_in_role("admin-kim", LABELING_ADMIN))
+    order = WorkOrder.objects.get()
+
+    page = client.get(reverse("inspection:audit_log"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    with translation.override("ko"):
+        order_name = f"{capfirst(WorkOrder._meta.verbose_name)} #{order.pk}"
+    assert f'title="{order}">{order_name}</td>' in page
+    assert "order 1 for</td>" not in page
 
 
 def test_audit_screen_shows_any_recorded_value(client):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditEntry
 from inspection.models import Label
 from inspection.views.access import permission_required
-from inspection.views.audit_values import entry_changes
+from inspection.views.audit_values import entry_changes, target_name
 
 PAGE_SIZE = 50
 
@@ -49,6 +49,7 @@ def audit_log(request):
     for entry in page.object_list:
         entry.action_name = ACTION_NAMES.get(entry.action, entry.action)
         entry.changes = entry_changes(entry, label_names)
+        entry.target_name = target_name(entry)
     query = request.GET.copy()
     query.pop("page", None)
 

@@ -5,6 +5,8 @@ on the language of the user who made the change. This module translates them on 
 """
 import json
 
+from django.apps import apps
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from inspection.models import Label, Review, TrainingLabel, WorkOrder
@@ -38,6 +40,19 @@ CHOICES = {
     "status": dict(WorkOrder.Status.choices),
 }
 ACTION_CHOICES = {"photo": dict(Review.Action.choices), "label": dict(Label.Action.choices)}
+
+
+def target_name(entry):
+    """Name the entry's target by its model and id, in the reader's language.
+
+    The entry also stores the target as text, but that text was written once, in the language
+    of the user who made the change, so the page shows it only as a tooltip.
+    """
+    try:
+        model_name = apps.get_model(entry.target_type)._meta.verbose_name
+    except (LookupError, ValueError):
+        model_name = entry.target_type
+    return format_lazy("{} #{}", capfirst(model_name), entry.target_id)
 
 
 def entry_changes(entry, label_names):
