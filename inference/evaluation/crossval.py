@@ -9,7 +9,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from inference import ood
 from inference.ml.data import stratified_split
 from inference.ml.network import build_classifier
-from inference.ml.training import class_weights, eval_logits, finetune, fit_head
+from inference.ml.training import eval_logits, finetune, install_head
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,12 @@ def fold_indices(primary_labels, folds, seed=0):
         return list(splitter.split(np.zeros(photos), labels))
 
 
+def _rows_of(subset, examples):
+    """Return the positions in `examples` of the examples in `subset` (the same objects, as a split returns them)."""
+    position = {id(example): index for index, example in enumerate(examples)}
+    return [position[id(example)] for example in subset]
+
+
 def fold_threshold(train_features, train_examples, label_codes, config, fit):
     """Calibrate a fold's OOD threshold as training does: on a held-out part of the fold's training photos.
 
@@ -50,9 +56,7 @@ def fold_threshold(train_features, train_examples, label_codes, config, fit):
     inner_train, inner_validation = stratified_split(train_examples, config.validation_fraction, config.seed)
     if not inner_validation:
         return None
-    position = {id(example): index for index, example in enumerate(train_examples)}
-    inner_rows = [position[id(example)] for example in inner_train]
-    validation_rows = [position[id(example)] for example in inner_validation]
+    inner_rows, validation_rows = _rows_of(inner_train, train_examples), _rows_of(inner_validation, train_examples)
     system = fit(train_features[inner_rows], inner_train)
     return ood.calibrate_threshold(system.gate_scores(train_features[validation_rows, 0]), config.ood_keep_rate)
 
@@ -68,8 +72,7 @@ def finetuned_fold(train_features, train_examples, label_codes, config):
     inner_train, inner_validation = stratified_split(train_examples, config.validation_fraction, config.seed)
     if not inner_validation:
         return network, None
-    position = {id(example): index for index, example in enumerate(train_examples)}
-    inner_network = _finetuned_network(train_features, train_examples, [position[id(example)] for example in inner_train], label_codes, config)
+    inner_network = _finetuned_network(train_features, train_examples, _rows_of(inner_train, train_examples), label_codes, config)
     threshold = ood.calibrate_threshold(ood.max_logit(eval_logits(inner_network, inner_validation)), config.ood_keep_rate)
     return network, threshold
 
@@ -77,11 +80,7 @@ def finetuned_fold(train_features, train_examples, label_codes, config):
 def _finetuned_network(features, examples, rows, label_codes, config):
     """Fit the head on the cached features of `examples[rows]`, then fine-tune every layer on those photos."""
     chosen = [examples[row] for row in rows]
-    targets = np.stack([example.target(label_codes) for example in chosen])
     torch.manual_seed(config.seed)
     network = build_classifier(len(label_codes)).eval()
-    head = fit_head(features[rows], targets, class_weights(chosen, label_codes), config.head_weight_decay, config.seed)
-    with torch.no_grad():
-        network._fc.weight.copy_(head.weight)
-        network._fc.bias.copy_(head.bias)
+    install_head(network, features[rows], chosen, label_codes, config)
     return finetune(network, chosen, label_codes, config)

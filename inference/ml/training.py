@@ -92,6 +92,16 @@ def fit_head(features, targets, weights, weight_decay, seed=0):
     return head
 
 
+def install_head(model, features, examples, label_codes, config):
+    """Fit the softmax head on (examples, views, dim) features of `examples` and copy it into `model`; return the head."""
+    targets = np.stack([example.target(label_codes) for example in examples])
+    head = fit_head(features, targets, class_weights(examples, label_codes), config.head_weight_decay, config.seed)
+    with torch.no_grad():
+        model._fc.weight.copy_(head.weight)
+        model._fc.bias.copy_(head.bias)
+    return head
+
+
 def finetune(model, train_examples, label_codes, config, progress=None):
     """Train every layer on augmented photos, decoded once and kept in memory."""
     images = [load_photo(example.file_name) for example in train_examples]
@@ -162,11 +172,7 @@ def train_model_version(config=None, progress=None, activate=False, user=None):
             progress("features", done[0], total)
 
     train_features = extract_features(model, train, config.augmented_views, cache, feature_progress)
-    train_targets = np.stack([example.target(label_codes) for example in train])
-    head = fit_head(train_features, train_targets, class_weights(train, label_codes), config.head_weight_decay, config.seed)
-    with torch.no_grad():
-        model._fc.weight.copy_(head.weight)
-        model._fc.bias.copy_(head.bias)
+    head = install_head(model, train_features, train, label_codes, config)
 
     if config.mode == "finetune":
         model = finetune(model, train, label_codes, config, progress)
