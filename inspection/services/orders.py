@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from audit.services import record
 from inference.models import Prediction
-from inspection.models import Label, Photo, Review, WorkOrder
+from inspection.models import Label, Photo, WorkOrder
+from inspection.services.queue import active_reviews
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def labels_calling_for(kind, photos):
     """
     found = set()
     for photo in Photo.objects.filter(pk__in=[photo.pk for photo in photos]).prefetch_related(
-        Prefetch("reviews", queryset=Review.objects.filter(withdrawn_at__isnull=True).order_by("-created_at", "-id"), to_attr="active_reviews"),
+        active_reviews(),
         Prefetch("predictions", queryset=Prediction.objects.filter(is_latest=True), to_attr="latest_predictions"),
     ):
         if photo.active_reviews:

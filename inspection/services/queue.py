@@ -79,9 +79,10 @@ class CarGroup:
         return [item.photo for item in self.items]
 
 
-def _active_reviews():
+def active_reviews(lookup="reviews"):
+    """Prefetch the reviews nobody undid, newest first, into `active_reviews` of the photos at `lookup`."""
     return Prefetch(
-        "reviews",
+        lookup,
         queryset=Review.objects.filter(withdrawn_at__isnull=True).select_related("author").prefetch_related("labels"),
         to_attr="active_reviews",
     )
@@ -93,7 +94,7 @@ def with_page_relations(predictions):
         predictions.select_related("photo", "photo__car", "top1_label", "top2_label", "model_version")
         # A version's reports can be large JSON, and nothing in the queue shows them.
         .defer("model_version__metrics", "model_version__evaluation", "model_version__training_settings")
-        .prefetch_related(Prefetch("photo__reviews", queryset=_active_reviews().queryset, to_attr="active_reviews"))
+        .prefetch_related(active_reviews("photo__reviews"))
     )
 
 
@@ -248,4 +249,4 @@ def queue_item(photo):
     prediction = with_page_relations(Prediction.objects.filter(photo=photo)).order_by("-created_at", "-id").first()
     if prediction is not None:
         return QueueItem(prediction.photo, prediction)
-    return QueueItem(Photo.objects.select_related("car").prefetch_related(_active_reviews()).get(pk=photo.pk), None)
+    return QueueItem(Photo.objects.select_related("car").prefetch_related(active_reviews()).get(pk=photo.pk), None)
