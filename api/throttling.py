@@ -15,7 +15,7 @@ class UploadRateThrottle(UserRateThrottle):
     """
 
     # Counts live in Django's default cache: Redis when SOFAR_CACHE_URL is set, so the limit
-    # holds across web processes. Without it each process counts alone, and N web processes
+    # counts across web processes. Without it each process counts alone, and N web processes
     # allow up to N times the rate.
     scope = "uploads"
 

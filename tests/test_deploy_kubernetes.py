@@ -153,7 +153,7 @@ def test_migration_job_migrates():
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
 
 
-def test_cache_is_an_evicting_redis_apart_from_the_broker():
+def test_cache_redis_evicts_apart_from_broker():
     """An LRU cache on the broker's Redis could evict queued tasks; a cache without a limit fills memory."""
     service = of_kind("Service")["sofar-cache"]
     container = containers(CACHE)[0]

@@ -166,7 +166,7 @@ def test_action_on_unclassified_photo_keeps_its_card(client, inspector, action):
     review = client.post(reverse("inspection:review", args=[photo.pk]), {"action": action}, **HTMX).content.decode()
     undo = client.post(reverse("inspection:undo", args=[photo.pk]), **HTMX).content.decode()
 
-    # htmx swaps the card whole, so every answer must be the card with its id and links.
+    # htmx swaps the card whole, so every response must be the card with its id and links.
     for card in (review, undo):
         assert f'id="photo-{photo.pk}"' in card
         assert f'href="{reverse("inspection:photo_detail", args=[photo.pk])}"' in card

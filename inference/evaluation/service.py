@@ -251,7 +251,7 @@ def cross_validated_report(version, request, recipe, sets, progress):
             progress(f"Fold {number}/{len(folds)}: fine-tuning on {len(train_rows)} photos.")
             network, threshold = crossval.finetuned_fold(train_features, train_examples, label_codes, recipe)
             system = ConcatenatedSystem(label_codes, network._fc, threshold)
-            # The fine-tuned backbone sees every photo anew; its features are cached only for this fold.
+            # The fine-tuned backbone computes every photo's features anew, cached only for this fold.
             with tempfile.TemporaryDirectory() as folder:
                 fold_cache = FeatureCache(network, root=folder)
                 test = features_of(network, fold_tests, 0, fold_cache)[:, 0]

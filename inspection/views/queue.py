@@ -59,8 +59,8 @@ def queue(request):
     def build():
         return queue_content(request, form, filters, day, can_review, can_dispatch)
 
-    # Everyone with the same rights sees the same queue of a day; only the CSRF token and
-    # the withdraw buttons of one's own orders differ, and personalise() fills those in.
+    # The queue of a day is the same for everyone with the same rights. Only the CSRF token
+    # and the withdraw buttons of one's own orders differ, and personalise() fills those in.
     parts = ("queue-page", request.get_full_path(), get_language(), can_review, can_dispatch)
     content = shared_cache.cached(parts, build, day=day)
     return render(request, "queue/page.html", {"content": personalise(request, content, open_orders_by_car)})
@@ -165,7 +165,7 @@ def dispatch(request, car_pk):
     kind = request.POST.get("kind", "")
     photo_ids = [value for value in request.POST.getlist("photos") if value.isascii() and value.isdecimal()]
     photos = list(Photo.objects.filter(car=car, pk__in=photo_ids))
-    # The order carries what its photos show that calls for its kind of work: Dirt for a wash, say.
+    # The order carries the labels of its photos that call for its kind of work, such as Dirt for a wash.
     labels = labels_calling_for(kind, photos)
 
     try:

@@ -156,8 +156,8 @@ SOFAR_CUDA_BF16 = env_bool("SOFAR_CUDA_BF16", True)
 # JPEG decoding with nvJPEG on CUDA workers; other formats are always decoded by Pillow.
 SOFAR_GPU_DECODE = env_bool("SOFAR_GPU_DECODE", True)
 
-# A cache shared by every process (Redis) when SOFAR_CACHE_URL names one: the upload rate
-# limit then holds across web processes, and the queue and the API lists are cached until
+# A cache shared by every process (Redis) when SOFAR_CACHE_URL names one. The upload rate
+# limit then counts across web processes, and the queue and the API lists are cached until
 # the data under them changes (inspection.shared_cache). Sessions stay in the database
 # only: a log-out must end a session even while the cache is unreachable. Without
 # it each process keeps its own memory cache, which cannot see another process's writes,
@@ -173,8 +173,8 @@ if SOFAR_CACHE_URL:
         }
     }
 # Entries of older generations are never read again; this bounds how long they take memory.
-# Without a shared cache it is 0 (off) whatever the environment says: a worker's write could
-# not reach the web processes' own caches.
+# Without a shared cache it is 0 (off) whatever the environment sets, because a worker's write
+# could not reach the web processes' own caches.
 SOFAR_SHARED_CACHE_SECONDS = env_int("SOFAR_SHARED_CACHE_SECONDS", 120) if SOFAR_CACHE_URL else 0
 
 # Celery. The default broker is kombu's filesystem transport under the data folder,

@@ -15,7 +15,7 @@ MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(TEST_DATA_DIR / "media")))
 # across test runs and between the two database passes.
 SOFAR_FEATURE_CACHE_DIR = TEST_DATA_DIR / "cache" / "features"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Each test process keeps its own cache, whatever SOFAR_CACHE_URL says; the tests of
+# Each test process keeps its own cache, whatever SOFAR_CACHE_URL is set to. The tests of
 # inspection.shared_cache turn caching on themselves.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SOFAR_SHARED_CACHE_SECONDS = 0
